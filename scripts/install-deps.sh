@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package mailwarden needs to build, test and benchmark. Idempotent:
+# when everything is present it changes nothing and takes about a second.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config clang-14 clang-format
+  libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libcrypt-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  python3 swaks curl msmtp openssl sqlite3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

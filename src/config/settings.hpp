@@ -1,0 +1,46 @@
+// Typed settings with their defaults. With no config file at all, these defaults are the embedded
+// dev setup: data in ./mailwarden-data, loopback listeners on 2525 (MX), 2587 (submission) and
+// 2465 (submissions, implicit TLS). Loading validates every key and names the bad one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "smtp/session.hpp"
+
+namespace mw::config {
+
+struct ListenerSettings {
+    std::string name;                    // "mx", "submission", "submissions"
+    smtp::ListenerKind kind = smtp::ListenerKind::Mx;
+    std::vector<std::string> addresses;  // "127.0.0.1:2525", "[::1]:2525"
+    bool enabled = true;
+};
+
+struct Settings {
+    std::filesystem::path data_dir = "mailwarden-data";
+    std::string hostname;  // default: the machine's host name
+    std::vector<ListenerSettings> listeners;
+    std::size_t max_connections = 2000;
+    std::size_t max_connections_per_ip = 50;
+    smtp::SessionLimits limits;
+    unsigned io_threads = 0;        // 0: one per core
+    unsigned delivery_threads = 2;
+    std::string log_level = "info";  // trace debug info warn error
+    std::string log_file;            // empty: stderr
+    std::chrono::seconds shutdown_grace{30};
+    std::uint64_t spool_max_bytes = 0;  // 0: no limit other than the disk
+};
+
+Settings default_settings();
+
+// file: TOML file, or nullopt for the embedded default. data_dir_override: --data-dir.
+Result<Settings, std::string> load_settings(const std::optional<std::filesystem::path>& file,
+                                            const std::optional<std::filesystem::path>& data_dir_override);
+
+}  // namespace mw::config
