@@ -111,7 +111,7 @@ class Ipv6(unittest.TestCase):
                 s.sendmail("bob@remote.example", ["alice@example.test"], b"Subject: v6\r\n\r\nhi\r\n")
             msgs = server.wait_for_messages("alice@example.test", 1)
             self.assertEqual(len(msgs), 1)
-            self.assertIn(b"(::1)", split_trace(msgs[0])[0])
+            self.assertIn(b"[IPv6:::1]", split_trace(msgs[0])[0])
             self.assertEqual(server.stop(), 0)
         finally:
             server.stop()
