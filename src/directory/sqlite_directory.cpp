@@ -1,0 +1,271 @@
+// The embedded Directory: one SQLite connection behind a mutex. Writes are single statements, so
+// the constraints (primary keys, the domain foreign key) decide races with another process (the
+// CLI while the server runs) and their error codes become the user-facing messages.
+#include <sqlite3.h>
+
+#include <array>
+#include <mutex>
+
+#include "directory/address.hpp"
+#include "directory/directory.hpp"
+
+namespace mw::directory {
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit a released entry: append.
+constexpr std::array<std::string_view, 1> kMigrations = {
+    R"sql(
+    CREATE TABLE domains (
+        name       TEXT PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE users (
+        address       TEXT PRIMARY KEY NOT NULL,
+        local_part    TEXT NOT NULL,
+        domain        TEXT NOT NULL REFERENCES domains(name) ON DELETE RESTRICT,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE INDEX users_by_domain ON users(domain, local_part);
+    )sql",
+};
+
+class Statement {
+public:
+    Statement(sqlite3* db, std::string_view sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+            SQLITE_OK)
+            throw StorageError(std::string("directory: ") + sqlite3_errmsg(db));
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& bind(int index, std::string_view text) {
+        sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                          SQLITE_TRANSIENT);
+        return *this;
+    }
+    // SQLITE_ROW, SQLITE_DONE or a constraint code; anything else is a storage failure.
+    int step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT) {
+            return rc == SQLITE_CONSTRAINT ? sqlite3_extended_errcode(db_) : rc;
+        }
+        throw StorageError(std::string("directory: ") + sqlite3_errmsg(db_));
+    }
+    std::string text(int column) {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+                 : std::string();
+    }
+    std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(db);
+        sqlite3_free(err);
+        throw StorageError("directory: " + msg);
+    }
+}
+
+User read_user(Statement& st) {
+    return User{st.text(0), st.text(1), st.text(2), st.text(3)};
+}
+
+class SqliteDirectory final : public Directory {
+public:
+    explicit SqliteDirectory(sqlite3* db) : db_(db) {}
+    ~SqliteDirectory() override { sqlite3_close(db_); }
+    SqliteDirectory(const SqliteDirectory&) = delete;
+    SqliteDirectory& operator=(const SqliteDirectory&) = delete;
+
+    void configure_and_migrate();
+
+    bool is_local_domain(std::string_view domain) override;
+    std::optional<User> find_user(std::string_view address) override;
+    Result<bool, std::string> add_domain(std::string_view domain) override;
+    Result<bool, std::string> remove_domain(std::string_view domain) override;
+    std::vector<std::string> list_domains() override;
+    Result<User, std::string> add_user(std::string_view address,
+                                       std::string_view password_hash) override;
+    Result<bool, std::string> remove_user(std::string_view address) override;
+    std::vector<User> list_users(std::optional<std::string_view> domain) override;
+
+private:
+    std::int64_t count_users(const std::string& domain);
+
+    std::mutex mutex_;
+    sqlite3* db_;
+};
+
+void SqliteDirectory::configure_and_migrate() {
+    std::lock_guard lock(mutex_);
+    // Another process may hold the write lock for a moment (the server while the CLI adds a user).
+    sqlite3_busy_timeout(db_, 5000);
+    exec(db_, "PRAGMA journal_mode=WAL");
+    // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss, and an admin
+    // who was told "added user" must be able to rely on it. Writes are rare; reads are unaffected.
+    exec(db_, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
+    // IMMEDIATE takes the write lock first, so two processes opening a new file cannot both
+    // decide to migrate.
+    exec(db_, "BEGIN IMMEDIATE");
+    try {
+        exec(db_, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        Statement q(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_version");
+        q.step();
+        const auto current = q.integer(0);
+        if (current > static_cast<std::int64_t>(kMigrations.size()))
+            throw StorageError("directory: schema version " + std::to_string(current) +
+                               " is newer than this mailwarden understands (" +
+                               std::to_string(kMigrations.size()) + "): upgrade mailwarden");
+        for (auto v = current; v < static_cast<std::int64_t>(kMigrations.size()); ++v) {
+            exec(db_, std::string(kMigrations[static_cast<std::size_t>(v)]));
+            exec(db_,
+                 "INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")");
+        }
+        exec(db_, "COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+bool SqliteDirectory::is_local_domain(std::string_view domain) {
+    auto name = canonical_domain(domain);
+    if (!name) return false;
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT 1 FROM domains WHERE name = ?1");
+    return st.bind(1, *name).step() == SQLITE_ROW;
+}
+
+std::optional<User> SqliteDirectory::find_user(std::string_view address) {
+    auto addr = canonical_address(address);
+    if (!addr) return std::nullopt;
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT address, local_part, domain, password_hash FROM users WHERE address = ?1");
+    if (st.bind(1, addr->address()).step() != SQLITE_ROW) return std::nullopt;
+    return read_user(st);
+}
+
+Result<bool, std::string> SqliteDirectory::add_domain(std::string_view domain) {
+    auto name = canonical_domain(domain);
+    if (!name) return unexpected(name.error());
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO domains (name, created_at) VALUES (?1, CAST(strftime('%s','now') AS "
+                 "INTEGER))");
+    if (st.bind(1, *name).step() != SQLITE_DONE)
+        return unexpected("domain " + *name + " is already hosted here");
+    return true;
+}
+
+std::int64_t SqliteDirectory::count_users(const std::string& domain) {
+    Statement st(db_, "SELECT COUNT(*) FROM users WHERE domain = ?1");
+    st.bind(1, domain).step();
+    return st.integer(0);
+}
+
+Result<bool, std::string> SqliteDirectory::remove_domain(std::string_view domain) {
+    auto name = canonical_domain(domain);
+    if (!name) return unexpected(name.error());
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "DELETE FROM domains WHERE name = ?1");
+    // Any constraint here is the users.domain reference (ON DELETE RESTRICT reports it with a
+    // trigger code, not SQLITE_CONSTRAINT_FOREIGNKEY).
+    if ((st.bind(1, *name).step() & 0xff) == SQLITE_CONSTRAINT) {
+        return unexpected("domain " + *name + " still has " + std::to_string(count_users(*name)) +
+                          " user(s): remove them first (mailwarden user list --domain " + *name +
+                          ")");
+    }
+    if (sqlite3_changes(db_) == 0) return unexpected("domain " + *name + " is not hosted here");
+    return true;
+}
+
+std::vector<std::string> SqliteDirectory::list_domains() {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT name FROM domains ORDER BY name");
+    std::vector<std::string> out;
+    while (st.step() == SQLITE_ROW) out.push_back(st.text(0));
+    return out;
+}
+
+Result<User, std::string> SqliteDirectory::add_user(std::string_view address,
+                                                    std::string_view password_hash) {
+    auto addr = canonical_address(address);
+    if (!addr) return unexpected(addr.error());
+    if (password_hash.empty()) return unexpected(std::string("empty password hash"));
+    User user{addr->address(), addr->local_part, addr->domain, std::string(password_hash)};
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO users (address, local_part, domain, password_hash, created_at) "
+                 "VALUES (?1, ?2, ?3, ?4, CAST(strftime('%s','now') AS INTEGER))");
+    const int rc = st.bind(1, user.address)
+                       .bind(2, user.local_part)
+                       .bind(3, user.domain)
+                       .bind(4, user.password_hash)
+                       .step();
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return unexpected("domain " + user.domain + " is not hosted here: add it first with " +
+                          "'mailwarden domain add " + user.domain + "'");
+    if (rc != SQLITE_DONE) return unexpected("user " + user.address + " already exists");
+    return user;
+}
+
+Result<bool, std::string> SqliteDirectory::remove_user(std::string_view address) {
+    auto addr = canonical_address(address);
+    if (!addr) return unexpected(addr.error());
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "DELETE FROM users WHERE address = ?1");
+    st.bind(1, addr->address()).step();
+    if (sqlite3_changes(db_) == 0) return unexpected("user " + addr->address() + " does not exist");
+    return true;
+}
+
+std::vector<User> SqliteDirectory::list_users(std::optional<std::string_view> domain) {
+    std::string name;
+    if (domain) {
+        auto d = canonical_domain(*domain);
+        if (!d) return {};
+        name = std::move(*d);
+    }
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT address, local_part, domain, password_hash FROM users "
+                 "WHERE ?1 = '' OR domain = ?1 ORDER BY domain, local_part");
+    st.bind(1, name);
+    std::vector<User> out;
+    while (st.step() == SQLITE_ROW) out.push_back(read_user(st));
+    return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Directory>, std::string> open_sqlite_directory(
+    const std::filesystem::path& file) {
+    sqlite3* db = nullptr;
+    const int rc =
+        sqlite3_open_v2(file.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return unexpected("cannot open directory " + file.string() + ": " + msg);
+    }
+    auto dir = std::make_unique<SqliteDirectory>(db);  // owns db from here on
+    try {
+        dir->configure_and_migrate();
+    } catch (const StorageError& e) {
+        return unexpected("cannot open directory " + file.string() + ": " + e.what());
+    }
+    return std::unique_ptr<Directory>(std::move(dir));
+}
+
+}  // namespace mw::directory
