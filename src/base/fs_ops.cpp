@@ -1,9 +1,9 @@
 #include "base/fs_ops.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
 
 namespace mw {
 namespace {
@@ -36,7 +36,9 @@ public:
         ssize_t n = retry_eintr([&] { return ::pread(fd, data, size, offset); });
         return n < 0 ? -errno : n;
     }
-    int fsync(int fd) override { return retry_eintr([&] { return ::fsync(fd); }) < 0 ? -errno : 0; }
+    int fsync(int fd) override {
+        return retry_eintr([&] { return ::fsync(fd); }) < 0 ? -errno : 0;
+    }
     int fdatasync(int fd) override {
         return retry_eintr([&] { return ::fdatasync(fd); }) < 0 ? -errno : 0;
     }
@@ -46,15 +48,14 @@ public:
     int rename(const std::string& from, const std::string& to) override {
         return ::rename(from.c_str(), to.c_str()) < 0 ? -errno : 0;
     }
-    int unlink(const std::string& path) override {
-        return ::unlink(path.c_str()) < 0 ? -errno : 0;
-    }
+    int unlink(const std::string& path) override { return ::unlink(path.c_str()) < 0 ? -errno : 0; }
     int mkdir(const std::string& path, mode_t mode) override {
         if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return 0;
         return -errno;
     }
     int fsync_dir(const std::string& path) override {
-        int fd = retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+        int fd =
+            retry_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
         if (fd < 0) return -errno;
         int r = retry_eintr([&] { return ::fsync(fd); }) < 0 ? -errno : 0;
         ::close(fd);

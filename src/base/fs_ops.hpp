@@ -3,10 +3,10 @@
 // cleanly. Calls return 0 or -errno; they never throw.
 #pragma once
 
+#include <sys/types.h>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 
 namespace mw {
 

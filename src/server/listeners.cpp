@@ -1,0 +1,104 @@
+#include "server/listeners.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <random>
+
+#include "base/log.hpp"
+
+namespace mw::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// Sessions end on their own; an escaping exception is a bug, logged instead of killing the thread.
+void log_session_exception(std::exception_ptr error) {
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        spdlog::error("event=session_exception error=\"{}\"", e.what());
+    }
+}
+
+std::string next_session_id() {
+    // A random prefix per process keeps ids unique across restarts in one log file.
+    static const std::uint32_t prefix = std::random_device{}() & 0xffffu;
+    static std::atomic<std::uint64_t> counter{0};
+    return fmt::format("{:04x}{:06x}", prefix, counter.fetch_add(1) & 0xffffffu);
+}
+
+smtp::Reply refusal_reply(net::ConnectionTracker::Refusal refusal, const std::string& ip,
+                          const net::ConnectionTracker& tracker) {
+    if (refusal == net::ConnectionTracker::Refusal::Global) {
+        auto limit = std::to_string(tracker.max_total());
+        return smtp::make_reply(smtp::ReplyId::ConnectionLimitGlobal,
+                                {{"ip", ip}, {"limit", limit}});
+    }
+    auto limit = std::to_string(tracker.max_per_ip());
+    return smtp::make_reply(smtp::ReplyId::ConnectionLimitPerIp, {{"ip", ip}, {"limit", limit}});
+}
+
+}  // namespace
+
+std::string peer_address(const tcp::endpoint& endpoint) {
+    auto addr = endpoint.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+    return addr.to_string();
+}
+
+asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
+    for (;;) {
+        auto& io = ctx.io.pick();
+        boost::system::error_code ec;
+        tcp::socket socket = co_await listener.acceptor->async_accept(
+            io, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || ctx.stopping) co_return;
+        if (ec) {
+            // EMFILE and friends: log, back off briefly, keep serving.
+            spdlog::warn("event=accept_error listener={} error=\"{}\"", listener.name,
+                         ec.message());
+            asio::steady_timer pause(co_await asio::this_coro::executor,
+                                     std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        boost::system::error_code pec;
+        auto remote = socket.remote_endpoint(pec);
+        if (pec) continue;  // the client is already gone
+        std::string ip = peer_address(remote);
+        auto control = std::make_shared<net::ConnectionControl>();
+        auto executor = socket.get_executor();
+        auto admission = ctx.tracker.admit(ip, [control, executor] {
+            control->stop_requested = true;
+            asio::post(executor, [control] {
+                if (control->wake) control->wake();
+            });
+        });
+        if (admission.refusal != net::ConnectionTracker::Refusal::None) {
+            auto reply = refusal_reply(admission.refusal, ip, ctx.tracker);
+            spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
+                         reply.code, reply.reason);
+            asio::co_spawn(executor, net::refuse_connection(std::move(socket), std::move(reply)),
+                           asio::detached);
+            continue;
+        }
+        net::ConnectionInfo info{next_session_id(), ip, remote.port(), listener.name};
+        asio::co_spawn(executor,
+                       net::serve_smtp(std::move(socket), listener.session, ctx.backend,
+                                       std::move(info), std::move(admission.slot), control),
+                       log_session_exception);
+    }
+}
+
+}  // namespace mw::server

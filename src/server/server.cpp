@@ -1,0 +1,172 @@
+#include "server/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "base/log.hpp"
+#include "delivery/local_delivery.hpp"
+#include "net/endpoint.hpp"
+#include "server/listeners.hpp"
+#include "server/smtp_backend.hpp"
+
+namespace mw::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+const char* listener_role(smtp::ListenerKind kind) {
+    switch (kind) {
+        case smtp::ListenerKind::Mx:
+            return "incoming mail from other servers (MX)";
+        case smtp::ListenerKind::Submission:
+            return "submission, STARTTLS (not yet available)";
+        case smtp::ListenerKind::Submissions:
+            return "submission, implicit TLS (not yet available)";
+    }
+    return "";
+}
+
+Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Settings& settings,
+                                                               asio::io_context& io) {
+    std::vector<BoundListener> bound;
+    for (const auto& listener : settings.listeners) {
+        if (!listener.enabled) continue;
+        for (const auto& address : listener.addresses) {
+            auto endpoint = net::parse_endpoint(address);
+            if (!endpoint) return mw::unexpected(endpoint.error());
+            auto acceptor = std::make_unique<tcp::acceptor>(io);
+            boost::system::error_code ec;
+            acceptor->open(endpoint->protocol(), ec);
+            if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+            if (!ec && endpoint->address().is_v6() && !endpoint->address().is_unspecified())
+                acceptor->set_option(asio::ip::v6_only(true), ec);
+            if (!ec) acceptor->bind(*endpoint, ec);
+            if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+            if (ec)
+                return mw::unexpected(fmt::format("cannot listen on {} for {}: {}", address,
+                                                  listener.name, ec.message()));
+            smtp::SessionConfig session{listener.kind, settings.hostname, settings.limits};
+            bound.push_back(BoundListener{listener.name, address, session, std::move(acceptor)});
+        }
+    }
+    if (bound.empty())
+        return mw::unexpected(std::string("no listener is enabled in the configuration"));
+    return bound;
+}
+
+// SIGTERM/SIGINT: stop accepting, let sessions in DATA finish, answer 421 to idle ones, and give
+// up on stragglers after shutdown_grace.
+asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals,
+                                         std::vector<BoundListener>& listeners,
+                                         net::ConnectionTracker& tracker,
+                                         std::atomic<bool>& stopping, IoPool& io,
+                                         std::chrono::seconds grace) {
+    boost::system::error_code ec;
+    int signo = co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    spdlog::info("event=shutdown signal={} active_sessions={}", signo, tracker.active());
+    stopping = true;
+    for (auto& l : listeners) l.acceptor->close(ec);
+    tracker.stop_all();
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (tracker.active() > 0 && std::chrono::steady_clock::now() < deadline) {
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (tracker.active() > 0)
+        spdlog::warn("event=shutdown_forced remaining_sessions={}", tracker.active());
+    for (auto& ctx : io.contexts) ctx->stop();
+}
+
+void print_banner(const std::vector<BoundListener>& listeners, const config::Settings& settings) {
+    std::string text = fmt::format("mailwarden {} serving, data directory {}\n", "0.1.0",
+                                   settings.data_dir.string());
+    for (const auto& l : listeners)
+        text += fmt::format("  {:<12} {:<22} {}\n", l.name, l.address,
+                            listener_role(l.session.listener));
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int run(const config::Settings& settings, directory::Directory& directory) {
+    auto fs = real_fs_ops();
+    auto spool_dir = settings.data_dir / "spool";
+    spool::SpoolOptions spool_options;
+    spool_options.max_bytes = settings.spool_max_bytes;
+    auto spool = spool::Spool::open(spool_dir, spool_options, fs);
+    if (!spool) {
+        std::fprintf(stderr, "mailwarden: cannot open the spool %s: %s\n", spool_dir.c_str(),
+                     spool.error().c_str());
+        return 2;
+    }
+    unsigned threads = settings.io_threads ? settings.io_threads
+                                           : std::max(1u, std::thread::hardware_concurrency());
+    IoPool io;
+    for (unsigned i = 0; i < threads; ++i)
+        io.contexts.push_back(std::make_unique<asio::io_context>(1));
+    auto listeners = bind_listeners(settings, *io.contexts.front());
+    if (!listeners) {
+        std::fprintf(stderr, "mailwarden: %s\n", listeners.error().c_str());
+        return 2;
+    }
+
+    delivery::LocalDeliveryOptions delivery_options;
+    delivery_options.mail_root = settings.data_dir / "mail";
+    delivery_options.hostname = settings.hostname;
+    delivery_options.threads = settings.delivery_threads;
+    delivery::LocalDelivery delivery(**spool, delivery_options, fs);
+    delivery.start();
+
+    asio::thread_pool blocking(2);
+    SmtpBackendImpl backend(directory, **spool, blocking);
+    net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
+    std::atomic<bool> stopping{false};
+    AcceptContext accept_ctx{io, tracker, backend, stopping};
+    for (auto& l : *listeners)
+        asio::co_spawn(*io.contexts.front(), accept_loop(l, accept_ctx), asio::detached);
+
+    asio::signal_set signals(*io.contexts.front(), SIGINT, SIGTERM);
+    asio::co_spawn(
+        *io.contexts.front(),
+        shutdown_on_signal(signals, *listeners, tracker, stopping, io, settings.shutdown_grace),
+        asio::detached);
+
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (auto& ctx : io.contexts) guards.push_back(asio::make_work_guard(*ctx));
+    print_banner(*listeners, settings);
+    spdlog::info("event=started io_threads={} delivery_threads={}", threads,
+                 settings.delivery_threads);
+    std::vector<std::thread> workers;
+    for (std::size_t i = 1; i < io.contexts.size(); ++i)
+        workers.emplace_back([&ctx = *io.contexts[i]] { ctx.run(); });
+    io.contexts.front()->run();
+    for (auto& t : workers) t.join();
+
+    // Sessions are gone and their commits answered: let delivery finish the message it holds
+    // (and record it delivered), then close the spool.
+    delivery.stop();
+    (*spool)->shutdown();
+    blocking.join();
+    auto stats = (*spool)->stats();
+    spdlog::info("event=stopped committed={} syncs={} delivered={} pending={}", stats.commits,
+                 stats.syncs, stats.delivered, stats.pending);
+    return 0;
+}
+
+}  // namespace mw::server
