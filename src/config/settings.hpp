@@ -16,7 +16,7 @@
 namespace mw::config {
 
 struct ListenerSettings {
-    std::string name;                    // "mx", "submission", "submissions"
+    std::string name;  // "mx", "submission", "submissions"
     smtp::ListenerKind kind = smtp::ListenerKind::Mx;
     std::vector<std::string> addresses;  // "127.0.0.1:2525", "[::1]:2525"
     bool enabled = true;
@@ -29,7 +29,7 @@ struct Settings {
     std::size_t max_connections = 2000;
     std::size_t max_connections_per_ip = 50;
     smtp::SessionLimits limits;
-    unsigned io_threads = 0;        // 0: one per core
+    unsigned io_threads = 0;  // 0: one per core
     unsigned delivery_threads = 2;
     std::string log_level = "info";  // trace debug info warn error
     std::string log_file;            // empty: stderr
@@ -37,10 +37,25 @@ struct Settings {
     std::uint64_t spool_max_bytes = 0;  // 0: no limit other than the disk
 };
 
+// The embedded dev default, resolved: data_dir absolute (relative to the working directory),
+// hostname set. The same as load_settings(std::nullopt, std::nullopt).
 Settings default_settings();
 
-// file: TOML file, or nullopt for the embedded default. data_dir_override: --data-dir.
-Result<Settings, std::string> load_settings(const std::optional<std::filesystem::path>& file,
-                                            const std::optional<std::filesystem::path>& data_dir_override);
+// file: TOML file, or nullopt for the embedded default. data_dir_override: --data-dir (relative to
+// the working directory). Relative paths inside the file are relative to the file's directory.
+// The result is resolved: data_dir and log_file absolute, hostname non-empty, all three
+// listeners present (mx, submission, submissions; check `enabled`).
+// Errors are one line: "FILE:LINE:COL: what is wrong and what is allowed".
+Result<Settings, std::string> load_settings(
+    const std::optional<std::filesystem::path>& file,
+    const std::optional<std::filesystem::path>& data_dir_override);
+
+// Every key of the setting table as TOML; with_docs adds a comment line per key (the doc, range
+// and choices). Loading the output gives back `settings`.
+std::string render_settings_toml(const Settings& settings, bool with_docs);
+
+// `mailwarden config --defaults`: the embedded defaults before resolution (data_dir
+// "mailwarden-data", hostname "" = this machine's name), documented.
+std::string defaults_toml();
 
 }  // namespace mw::config

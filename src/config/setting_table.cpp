@@ -1,0 +1,178 @@
+#include "config/setting_table.hpp"
+
+#include <algorithm>
+
+namespace mw::config {
+namespace {
+
+std::int64_t num(const SettingValue& v) {
+    return std::get<std::int64_t>(v);
+}
+const std::string& str(const SettingValue& v) {
+    return std::get<std::string>(v);
+}
+template <class T>
+std::int64_t i64(T v) {
+    return static_cast<std::int64_t>(v);
+}
+
+ListenerSettings& listener(Settings& s, std::string_view name) {
+    auto it = std::find_if(s.listeners.begin(), s.listeners.end(),
+                           [&](const ListenerSettings& l) { return l.name == name; });
+    if (it != s.listeners.end()) return *it;
+    // Loaded settings always hold all three; this keeps a hand-built Settings usable.
+    const auto kind = name == "mx"           ? smtp::ListenerKind::Mx
+                      : name == "submission" ? smtp::ListenerKind::Submission
+                                             : smtp::ListenerKind::Submissions;
+    s.listeners.push_back({std::string(name), kind, {}, false});
+    return s.listeners.back();
+}
+const ListenerSettings* listener(const Settings& s, std::string_view name) {
+    for (const auto& l : s.listeners)
+        if (l.name == name) return &l;
+    return nullptr;
+}
+
+// Listener entries differ only in the name, so the accessors are templated on it.
+template <const std::string_view& Name>
+SettingValue get_addresses(const Settings& s) {
+    const auto* l = listener(s, Name);
+    return l ? l->addresses : std::vector<std::string>{};
+}
+template <const std::string_view& Name>
+void set_addresses(Settings& s, const SettingValue& v) {
+    listener(s, Name).addresses = std::get<std::vector<std::string>>(v);
+}
+template <const std::string_view& Name>
+SettingValue get_enabled(const Settings& s) {
+    const auto* l = listener(s, Name);
+    return l && l->enabled;
+}
+template <const std::string_view& Name>
+void set_enabled(Settings& s, const SettingValue& v) {
+    listener(s, Name).enabled = std::get<bool>(v);
+}
+
+constexpr std::string_view kMx = "mx";
+constexpr std::string_view kSubmission = "submission";
+constexpr std::string_view kSubmissions = "submissions";
+constexpr std::int64_t kMaxCount = 1'000'000;
+
+const SettingDef kTable[] = {
+    {"data_dir", SettingType::Path,
+     "Where the directory, spool and mailboxes live (created on first start).", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.data_dir.string(); },
+     [](Settings& s, const SettingValue& v) { s.data_dir = str(v); }},
+    {"hostname", SettingType::String,
+     "Our name in the greeting, EHLO and Received: lines; empty: this machine's host name.", 0, 0,
+     "", [](const Settings& s) -> SettingValue { return s.hostname; },
+     [](Settings& s, const SettingValue& v) { s.hostname = str(v); }},
+    {"limits.max_recipients", SettingType::Integer,
+     "Recipients per message; more get 452 4.5.3 (RFC 5321 4.5.3.1.8 asks for at least 100).", 1,
+     100'000, "", [](const Settings& s) -> SettingValue { return i64(s.limits.max_recipients); },
+     [](Settings& s, const SettingValue& v) {
+         s.limits.max_recipients = static_cast<std::size_t>(num(v));
+     }},
+    {"limits.max_message_size", SettingType::Integer,
+     "Largest message in bytes, announced as SIZE; larger ones get 552 5.3.4.", 1024,
+     std::int64_t{1} << 40, "",
+     [](const Settings& s) -> SettingValue { return i64(s.limits.max_message_size); },
+     [](Settings& s, const SettingValue& v) {
+         s.limits.max_message_size = static_cast<std::uint64_t>(num(v));
+     }},
+    {"limits.max_errors", SettingType::Integer,
+     "Protocol errors a session may make before 421 4.7.0 and disconnect.", 1, 1000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.limits.max_errors); },
+     [](Settings& s, const SettingValue& v) { s.limits.max_errors = static_cast<int>(num(v)); }},
+    {"limits.command_timeout", SettingType::Seconds,
+     "Seconds to wait for the next command (RFC 5321 4.5.3.2.7: at least 5 minutes).", 1, 3600, "",
+     [](const Settings& s) -> SettingValue { return i64(s.limits.command_timeout.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.limits.command_timeout = std::chrono::seconds(num(v));
+     }},
+    {"limits.data_timeout", SettingType::Seconds, "Seconds to wait for more message data.", 1, 3600,
+     "", [](const Settings& s) -> SettingValue { return i64(s.limits.data_timeout.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.limits.data_timeout = std::chrono::seconds(num(v));
+     }},
+    {"server.max_connections", SettingType::Integer,
+     "Concurrent client connections over all listeners; more are refused.", 1, kMaxCount, "",
+     [](const Settings& s) -> SettingValue { return i64(s.max_connections); },
+     [](Settings& s, const SettingValue& v) {
+         s.max_connections = static_cast<std::size_t>(num(v));
+     }},
+    {"server.max_connections_per_ip", SettingType::Integer,
+     "Concurrent connections from one client IP address.", 1, kMaxCount, "",
+     [](const Settings& s) -> SettingValue { return i64(s.max_connections_per_ip); },
+     [](Settings& s, const SettingValue& v) {
+         s.max_connections_per_ip = static_cast<std::size_t>(num(v));
+     }},
+    {"server.io_threads", SettingType::Integer, "Network I/O threads; 0: one per CPU core.", 0,
+     1024, "", [](const Settings& s) -> SettingValue { return i64(s.io_threads); },
+     [](Settings& s, const SettingValue& v) { s.io_threads = static_cast<unsigned>(num(v)); }},
+    {"server.delivery_threads", SettingType::Integer,
+     "Threads delivering spooled messages to mailboxes.", 1, 256, "",
+     [](const Settings& s) -> SettingValue { return i64(s.delivery_threads); },
+     [](Settings& s, const SettingValue& v) {
+         s.delivery_threads = static_cast<unsigned>(num(v));
+     }},
+    {"server.shutdown_grace", SettingType::Seconds,
+     "Seconds running sessions may finish after SIGTERM before they are closed.", 0, 3600, "",
+     [](const Settings& s) -> SettingValue { return i64(s.shutdown_grace.count()); },
+     [](Settings& s, const SettingValue& v) { s.shutdown_grace = std::chrono::seconds(num(v)); }},
+    {"log.level", SettingType::String, "Least severe log level written.", 0, 0,
+     "trace|debug|info|warn|error", [](const Settings& s) -> SettingValue { return s.log_level; },
+     [](Settings& s, const SettingValue& v) { s.log_level = str(v); }},
+    {"log.file", SettingType::Path, "Log file; empty: standard error.", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.log_file; },
+     [](Settings& s, const SettingValue& v) { s.log_file = str(v); }},
+    {"spool.max_bytes", SettingType::Integer,
+     "Refuse new mail (temporarily) when the spool holds this many bytes; 0: only the disk "
+     "limits it.",
+     0, std::int64_t{1} << 62, "",
+     [](const Settings& s) -> SettingValue { return i64(s.spool_max_bytes); },
+     [](Settings& s, const SettingValue& v) {
+         s.spool_max_bytes = static_cast<std::uint64_t>(num(v));
+     }},
+    {"listeners.mx.addresses", SettingType::Addresses,
+     "MX listener (port 25 in production): mail from other servers to hosted domains.", 0, 0, "",
+     get_addresses<kMx>, set_addresses<kMx>},
+    {"listeners.mx.enabled", SettingType::Boolean, "Whether the MX listener runs.", 0, 0, "",
+     get_enabled<kMx>, set_enabled<kMx>},
+    {"listeners.submission.addresses", SettingType::Addresses,
+     "Submission listener (port 587 in production): mail clients, STARTTLS then AUTH.", 0, 0, "",
+     get_addresses<kSubmission>, set_addresses<kSubmission>},
+    {"listeners.submission.enabled", SettingType::Boolean, "Whether the submission listener runs.",
+     0, 0, "", get_enabled<kSubmission>, set_enabled<kSubmission>},
+    {"listeners.submissions.addresses", SettingType::Addresses,
+     "Submissions listener (port 465 in production): mail clients, implicit TLS (RFC 8314).", 0, 0,
+     "", get_addresses<kSubmissions>, set_addresses<kSubmissions>},
+    {"listeners.submissions.enabled", SettingType::Boolean,
+     "Whether the submissions listener runs.", 0, 0, "", get_enabled<kSubmissions>,
+     set_enabled<kSubmissions>},
+};
+
+}  // namespace
+
+std::span<const SettingDef> setting_table() {
+    return kTable;
+}
+
+const SettingDef* find_setting(std::string_view key) {
+    for (const auto& def : kTable)
+        if (def.key == key) return &def;
+    return nullptr;
+}
+
+Settings unresolved_defaults() {
+    Settings s;
+    s.data_dir = "mailwarden-data";
+    s.listeners = {
+        {"mx", smtp::ListenerKind::Mx, {"127.0.0.1:2525"}, true},
+        {"submission", smtp::ListenerKind::Submission, {"127.0.0.1:2587"}, true},
+        {"submissions", smtp::ListenerKind::Submissions, {"127.0.0.1:2465"}, true},
+    };
+    return s;
+}
+
+}  // namespace mw::config
