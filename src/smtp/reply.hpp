@@ -5,6 +5,7 @@
 // are put into a reply, so a client can never inject reply lines.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -15,30 +16,75 @@
 
 namespace mw::smtp {
 
+// RFC 3463 class.subject.detail. cls == 0 means "no enhanced code": RFC 2034 §3 exempts the
+// greeting and the HELO/EHLO replies, and 3xx replies (354) have no enhanced class.
 struct EnhancedCode {
     std::uint8_t cls = 0, subject = 0, detail = 0;
+    constexpr bool present() const noexcept { return cls != 0; }
 };
 
+// Every reply the server can send. The placeholders each text uses are listed next to the id;
+// make_reply() fills them. docs/replies.md is generated from the table (replies_test checks it).
 enum class ReplyId : std::uint16_t {
     // connection level (used by the network driver)
-    Greeting,
-    ConnectionLimitGlobal,
-    ConnectionLimitPerIp,
-    ShuttingDown,
-    Timeout,
-    SubmissionNotYetAvailable,
-    LocalError,
-    // session replies: the smtp core adds its own ids below
-    Closing,
-    EhloOk,
-    HeloOk,
-    Ok,
-    MailOk,
-    RcptOk,
-    StartData,
-    Queued,
-    // ... (the smtp core owns the rest of this list)
+    Greeting,                   // 220 {host}
+    ConnectionLimitGlobal,      // 421 4.7.0 {ip} {limit}
+    ConnectionLimitPerIp,       // 421 4.7.0 {ip} {limit}
+    ShuttingDown,               // 421 4.3.2 {host}
+    Timeout,                    // 421 4.4.2 {host} {seconds}
+    SubmissionNotYetAvailable,  // 554 5.3.3 {host}
+    LocalError,                 // 451 4.3.0
+    // session replies
+    Closing,               // 221 2.0.0 {host}
+    EhloOk,                // 250 {host}; capability lines are appended
+    HeloOk,                // 250 {host}
+    Ok,                    // 250 2.0.0 (NOOP, RSET)
+    MailOk,                // 250 2.1.0 {sender}
+    RcptOk,                // 250 2.1.5 {rcpt}
+    RcptDuplicate,         // 250 2.1.5 {rcpt}
+    StartData,             // 354
+    ChunkOk,               // 250 2.0.0 {octets}
+    Queued,                // 250 2.0.0 {id}
+    Help,                  // 214 2.0.0
+    VrfyCannotVerify,      // 252 2.5.0
+    ExpnNotImplemented,    // 502 5.5.1
+    StartTlsNotAvailable,  // 502 5.5.1
+    AuthNotAvailable,      // 502 5.5.1
+    NeedHelo,              // 503 5.5.1 {command}
+    NeedMail,              // 503 5.5.1 {command}
+    NestedMail,            // 503 5.5.1
+    NoValidRecipients,     // 554 5.5.1
+    BdatAfterData,         // 503 5.5.1
+    DataAfterBdat,         // 503 5.5.1
+    BdatEmptyMessage,      // 503 5.5.1
+    UnknownCommand,        // 500 5.5.2 {detail}
+    SyntaxError,           // 501 5.5.4 {detail}
+    CommandLineTooLong,    // 500 5.5.6
+    LocalPartTooLong,      // 553 5.1.3 {detail}
+    DomainTooLong,         // 553 5.1.3 {detail}
+    PathTooLong,           // 553 5.1.3 {detail}
+    BadSenderAddress,      // 501 5.1.7 {detail}
+    BadRecipientAddress,   // 553 5.1.3 {detail}
+    UnknownParameter,      // 555 5.5.4 {detail}
+    BadParameterValue,     // 501 5.5.4 {detail}
+    Utf8WithoutSmtputf8,   // 553 5.6.7 {detail}
+    HttpRequest,           // 554 5.7.0 {host}
+    DeclaredSizeTooBig,    // 552 5.3.4 {size} {max}
+    TooManyRecipients,     // 452 4.5.3 {max}
+    UnknownUser,           // 550 5.1.1 {rcpt}
+    RelayDenied,           // 550 5.7.1 {rcpt} {ip}
+    RecipientTempFail,     // 451 4.3.0 {rcpt}
+    BareLf,                // 550 5.6.0
+    BareCr,                // 550 5.6.0
+    NulByte,               // 550 5.6.0
+    TextLineTooLong,       // 550 5.6.0
+    MessageTooBig,         // 552 5.3.4 {max}
+    InsufficientStorage,   // 452 4.3.1
+    TooManyErrors,         // 421 4.7.0 {host} {count}
+    // keep last: the number of ids (the table test checks every id has one entry)
+    Count_,
 };
+inline constexpr std::size_t kReplyIdCount = static_cast<std::size_t>(ReplyId::Count_);
 
 struct ReplyEntry {
     ReplyId id;
@@ -51,6 +97,7 @@ struct ReplyEntry {
 struct Reply {
     ReplyId id;
     std::uint16_t code = 0;
+    EnhancedCode esc;
     std::vector<std::string> lines;  // text of each line, without code/esc prefix
     std::string_view reason;         // from the table
     bool close_after = false;        // 421/221: close the connection after sending
@@ -61,7 +108,11 @@ using ReplyArgs = std::initializer_list<std::pair<std::string_view, std::string_
 std::span<const ReplyEntry> reply_table();
 const ReplyEntry& reply_entry(ReplyId id);
 Reply make_reply(ReplyId id, ReplyArgs args = {});
-// "250-..\r\n250 ..\r\n" with the enhanced code on every line (RFC 2034).
+// Each line as code, "-" (or " " on the last line), enhanced code (RFC 2034), text, CRLF.
 std::string render(const Reply& reply);
+// "5.1.1" (empty when the entry has no enhanced code).
+std::string to_string(EnhancedCode esc);
+// Placeholder values are capped at this many octets after sanitising.
+inline constexpr std::size_t kMaxPlaceholderValue = 256;
 
 }  // namespace mw::smtp

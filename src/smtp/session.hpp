@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -21,11 +22,11 @@ namespace mw::smtp {
 enum class ListenerKind : std::uint8_t { Mx, Submission, Submissions };
 
 struct SessionLimits {
-    std::size_t max_recipients = 100;                  // 452 4.5.3 beyond
-    std::uint64_t max_message_size = 50ull << 20;      // SIZE, 552 5.3.4
-    int max_errors = 10;                               // then 421 4.7.0 and close
-    std::chrono::seconds command_timeout{300};         // RFC 5321 §4.5.3.2.7 (server: 5 min)
-    std::chrono::seconds data_timeout{600};            // waiting for body bytes
+    std::size_t max_recipients = 100;              // 452 4.5.3 beyond
+    std::uint64_t max_message_size = 50ull << 20;  // SIZE, 552 5.3.4
+    int max_errors = 10;                           // then 421 4.7.0 and close
+    std::chrono::seconds command_timeout{300};     // RFC 5321 §4.5.3.2.7 (server: 5 min)
+    std::chrono::seconds data_timeout{600};        // waiting for body bytes
 };
 
 struct SessionConfig {
@@ -65,11 +66,16 @@ struct CommitMessage {
 struct CommitVerdict {
     bool ok = false;
     std::string queue_id;  // set when ok
+    // Why it failed (when !ok): 452 4.3.1 for storage, 451 4.3.0 for anything else.
+    enum class Failure { InsufficientStorage, LocalError } failure = Failure::InsufficientStorage;
 };
 
 using Effect = std::variant<CheckRecipient, CommitMessage>;
 using EffectResult = std::variant<RecipientVerdict, CommitVerdict>;
 
+// What to do after on_input/resume/greet/on_timeout. When `effect` is set, the session has
+// stopped in the middle of the input; perform the effect and call resume() (which continues
+// with the rest of the buffered input, RFC 2920 pipelining).
 struct Step {
     std::vector<Reply> replies;    // write these in order
     std::optional<Effect> effect;  // perform, then call resume()
@@ -96,6 +102,8 @@ public:
     State state() const noexcept;
     // How long the driver may wait for the next bytes in the current state.
     std::chrono::seconds read_timeout() const noexcept;
+    // Bytes held in the input buffer (tests check it stays bounded).
+    std::size_t buffered_bytes() const noexcept;
 
 private:
     struct Impl;

@@ -1,0 +1,255 @@
+// Session: the input loop, the command table and the dispatcher (RFC 5321 §4.1, RFC 2920).
+// The dispatcher applies the rules common to many commands (sequence, error budget) once, so
+// the handlers in session_*.cpp only contain what is specific to their command.
+// Security: command lines are bounded (512 octets, RFC 5321 §4.5.3.1.4); an over-long line is
+// discarded up to its LF and answered once, so the session resynchronises instead of buffering.
+#include "smtp/session.hpp"
+
+#include <array>
+#include <cassert>
+#include <variant>
+
+#include "smtp/session_impl.hpp"
+
+namespace mw::smtp {
+namespace {
+
+// Indexed by the Command variant's index, in the same order as the variant.
+constexpr std::array<CommandSpec, std::variant_size_v<Command>> kCommandTable{{
+    {"EHLO", kResetsTransaction},  // Helo (also HELO)
+    {"MAIL", kNeedsHelo},          // MailFrom
+    {"RCPT", kNeedsHelo | kNeedsTransaction},
+    {"DATA", kNeedsHelo | kNeedsTransaction},
+    {"BDAT", kNeedsHelo | kNeedsTransaction | kHasChunk},
+    {"RSET", kResetsTransaction},
+    {"NOOP", 0},
+    {"QUIT", 0},
+    {"STARTTLS", 0},
+    {"AUTH", 0},
+    {"VRFY", 0},
+    {"EXPN", 0},
+    {"HELP", 0},
+}};
+static_assert(std::is_same_v<std::variant_alternative_t<4, Command>, Bdat>);
+static_assert(std::is_same_v<std::variant_alternative_t<12, Command>, Help>);
+
+bool starts_with_mail(std::string_view line) {
+    if (line.size() < 4) return false;
+    std::string verb;
+    for (char c : line.substr(0, 4)) verb.push_back(static_cast<char>(c & ~0x20));
+    return verb == "MAIL";
+}
+
+}  // namespace
+
+const CommandSpec& command_spec(const Command& command) {
+    return kCommandTable[command.index()];
+}
+
+Session::Session(SessionConfig config, PeerInfo peer)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(peer))) {}
+Session::~Session() = default;
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+Step Session::greet() {
+    auto& s = *impl_;
+    if (s.config.listener != ListenerKind::Mx) {
+        // Submission needs AUTH and TLS, which come in a later version: refuse clearly
+        // instead of accepting mail we could not authenticate (RFC 6409 §4).
+        s.close(make_reply(ReplyId::SubmissionNotYetAvailable, {{"host", s.host()}}));
+        return s.take_step();
+    }
+    s.state = State::Command;
+    s.step.replies.push_back(make_reply(ReplyId::Greeting, {{"host", s.host()}}));
+    s.pump();  // an early talker's bytes are processed after the greeting
+    return s.take_step();
+}
+
+Step Session::on_input(std::string_view bytes) {
+    auto& s = *impl_;
+    if (s.state == State::Closed) {
+        s.step.io = Step::Io::Close;
+        return s.take_step();
+    }
+    assert(s.pending == Impl::Pending::None);
+    s.buffer.append(bytes);
+    if (s.state != State::Greeting && s.pending == Impl::Pending::None) s.pump();
+    return s.take_step();
+}
+
+Step Session::resume(const EffectResult& result) {
+    auto& s = *impl_;
+    auto pending = std::exchange(s.pending, Impl::Pending::None);
+    if (pending == Impl::Pending::Recipient && std::holds_alternative<RecipientVerdict>(result)) {
+        s.resume_recipient(std::get<RecipientVerdict>(result));
+    } else if (pending == Impl::Pending::Commit && std::holds_alternative<CommitVerdict>(result)) {
+        s.resume_commit(std::get<CommitVerdict>(result));
+    } else {
+        // A driver bug (no effect pending, or the wrong answer): fail safe, never say 250.
+        assert(false && "resume() without a matching effect");
+        s.emit(make_reply(ReplyId::LocalError));
+    }
+    s.pump();
+    return s.take_step();
+}
+
+Step Session::on_timeout() {
+    auto& s = *impl_;
+    auto seconds = std::to_string(read_timeout().count());
+    s.close(make_reply(ReplyId::Timeout, {{"host", s.host()}, {"seconds", seconds}}));
+    return s.take_step();
+}
+
+bool Session::effect_pending() const noexcept {
+    return impl_->pending != Impl::Pending::None;
+}
+State Session::state() const noexcept {
+    return impl_->state;
+}
+std::size_t Session::buffered_bytes() const noexcept {
+    return impl_->buffer.size() - impl_->head;
+}
+
+std::chrono::seconds Session::read_timeout() const noexcept {
+    auto st = impl_->state;
+    return st == State::Data || st == State::Bdat ? impl_->config.limits.data_timeout
+                                                  : impl_->config.limits.command_timeout;
+}
+
+Step Session::Impl::take_step() {
+    return std::exchange(step, Step{});
+}
+
+// Process every complete unit of input (RFC 2920: the client may send many commands at once);
+// stop when the input runs out, the session closes, or a handler asked for an effect.
+void Session::Impl::pump() {
+    while (state != State::Closed && pending == Pending::None) {
+        bool progressed = false;
+        if (state == State::Command)
+            progressed = process_command_line();
+        else if (state == State::Data)
+            progressed = process_data();
+        else if (state == State::Bdat)
+            progressed = process_chunk();
+        if (!progressed) break;
+    }
+    buffer.erase(0, head);
+    head = 0;
+}
+
+bool Session::Impl::process_command_line() {
+    std::string_view avail = std::string_view(buffer).substr(head);
+    auto lf = avail.find('\n');
+    if (discarding) {
+        if (lf == std::string_view::npos) {
+            head = buffer.size();
+            return false;
+        }
+        head += lf + 1;
+        discarding = false;
+        emit(make_reply(ReplyId::CommandLineTooLong));
+        return true;
+    }
+    // RFC 5321 §4.5.3.1.4: at most 512 octets including CRLF, so at most 511 before the LF.
+    constexpr std::size_t kMaxBeforeLf = kMaxCommandLine - 1;
+    if (lf == std::string_view::npos) {
+        if (avail.size() > kMaxBeforeLf) {
+            discarding = true;
+            head = buffer.size();
+        }
+        return false;
+    }
+    head += lf + 1;
+    if (lf > kMaxBeforeLf) {
+        emit(make_reply(ReplyId::CommandLineTooLong));
+        return true;
+    }
+    auto line = avail.substr(0, lf);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    dispatch(line);
+    return true;
+}
+
+void Session::Impl::dispatch(std::string_view line) {
+    auto parsed = parse_command(line);
+    if (!parsed) {
+        refuse_parse(line, parsed.error());
+        return;
+    }
+    const Command& command = *parsed;
+    const auto& spec = command_spec(command);
+    std::optional<Reply> refusal;
+    if ((spec.flags & kNeedsHelo) && !helo) {
+        refusal = make_reply(ReplyId::NeedHelo, {{"command", spec.name}});
+    } else if ((spec.flags & kNeedsTransaction) && !txn) {
+        refusal = make_reply(ReplyId::NeedMail, {{"command", spec.name}});
+    }
+    if (refusal && (spec.flags & kHasChunk)) {
+        start_chunk(std::get<Bdat>(command), std::move(refusal));
+        return;
+    }
+    if (refusal) {
+        emit(std::move(*refusal));
+        return;
+    }
+    if (spec.flags & kResetsTransaction) txn.reset();
+    std::visit([this](const auto& cmd) { handle(cmd); }, command);
+}
+
+void Session::Impl::refuse_parse(std::string_view line, const ParseError& error) {
+    ReplyArgs detail{{"detail", error.detail}};
+    switch (error.kind) {
+        case ParseErrorKind::UnknownCommand:
+            return emit(make_reply(ReplyId::UnknownCommand, detail));
+        case ParseErrorKind::Syntax:
+            return emit(make_reply(ReplyId::SyntaxError, detail));
+        case ParseErrorKind::LineTooLong:
+            return emit(make_reply(ReplyId::CommandLineTooLong));
+        case ParseErrorKind::LocalPartTooLong:
+            return emit(make_reply(ReplyId::LocalPartTooLong, detail));
+        case ParseErrorKind::DomainTooLong:
+            return emit(make_reply(ReplyId::DomainTooLong, detail));
+        case ParseErrorKind::PathTooLong:
+            return emit(make_reply(ReplyId::PathTooLong, detail));
+        case ParseErrorKind::BadAddress:
+            return emit(make_reply(
+                starts_with_mail(line) ? ReplyId::BadSenderAddress : ReplyId::BadRecipientAddress,
+                detail));
+        case ParseErrorKind::UnknownParameter:
+            return emit(make_reply(ReplyId::UnknownParameter, detail));
+        case ParseErrorKind::BadParameterValue:
+            return emit(make_reply(ReplyId::BadParameterValue, detail));
+        case ParseErrorKind::Utf8WithoutSmtputf8:
+            return emit(make_reply(ReplyId::Utf8WithoutSmtputf8, detail));
+        case ParseErrorKind::HttpRequest:
+            // A browser or proxy talking HTTP to the mail port: nothing useful can follow.
+            return close(make_reply(ReplyId::HttpRequest, {{"host", host()}}));
+    }
+    emit(make_reply(ReplyId::SyntaxError, detail));
+}
+
+// Every reply goes through here so the error budget is applied in one place. Permanent
+// errors count (RFC 5321 §4.2.1 5yz: the client did something wrong); 4xx replies are our
+// own temporary conditions or limits a correct client hits, so they do not.
+void Session::Impl::emit(Reply reply) {
+    bool counts = reply.code >= 500 && !reply.close_after;
+    step.replies.push_back(std::move(reply));
+    if (counts && ++errors >= config.limits.max_errors) {
+        auto count = std::to_string(errors);
+        close(make_reply(ReplyId::TooManyErrors, {{"host", host()}, {"count", count}}));
+    }
+}
+
+void Session::Impl::close(Reply reply) {
+    reply.close_after = true;
+    step.replies.push_back(std::move(reply));
+    step.io = Step::Io::Close;
+    state = State::Closed;
+    txn.reset();
+    decoder.reset();
+    buffer.clear();
+    head = 0;
+}
+
+}  // namespace mw::smtp

@@ -1,0 +1,76 @@
+// MAIL FROM and RCPT TO (RFC 5321 §4.1.1.2, §4.1.1.3) with SIZE (RFC 1870), SMTPUTF8
+// (RFC 6531) and the recipient check effect. Guard order: sequence (dispatcher), syntax
+// (parser), limits, then the directory effect.
+// Security: this issue never relays: a recipient that is not local gets 550 5.7.1.
+#include <algorithm>
+
+#include "smtp/session_impl.hpp"
+
+namespace mw::smtp {
+
+void Session::Impl::handle(const MailFrom& cmd) {
+    if (txn) {
+        emit(make_reply(ReplyId::NestedMail));  // RFC 5321 §4.1.4: MAIL needs a clean state
+        return;
+    }
+    const auto max = config.limits.max_message_size;
+    if (cmd.params.size && *cmd.params.size > max) {
+        // RFC 1870 §6.1: refuse at MAIL when the declared size is over the limit.
+        emit(make_reply(ReplyId::DeclaredSizeTooBig, {{"size", std::to_string(*cmd.params.size)},
+                                                      {"max", std::to_string(max)}}));
+        return;
+    }
+    std::string sender = cmd.reverse_path.null ? "" : cmd.reverse_path.mailbox.address();
+    if (!cmd.reverse_path.null && cmd.reverse_path.mailbox.utf8 && !cmd.params.smtputf8) {
+        emit(make_reply(ReplyId::Utf8WithoutSmtputf8, {{"detail", sender}}));  // RFC 6531 §3.4
+        return;
+    }
+    txn.emplace();
+    txn->reverse_path = cmd.reverse_path;
+    txn->params = cmd.params;
+    emit(make_reply(ReplyId::MailOk, {{"sender", sender}}));
+}
+
+void Session::Impl::handle(const RcptTo& cmd) {
+    const auto max = config.limits.max_recipients;
+    if (txn->recipients.size() >= max) {
+        // RFC 5321 §4.5.3.1.10: 452 so the client sends the rest in another transaction.
+        emit(make_reply(ReplyId::TooManyRecipients, {{"max", std::to_string(max)}}));
+        return;
+    }
+    std::string address = cmd.forward_path.mailbox.address();
+    if (cmd.forward_path.mailbox.utf8 && !txn->params.smtputf8) {
+        emit(make_reply(ReplyId::Utf8WithoutSmtputf8, {{"detail", address}}));  // RFC 6531 §3.4
+        return;
+    }
+    pending_rcpt = std::move(address);
+    pending = Pending::Recipient;
+    step.effect = CheckRecipient{cmd.forward_path.mailbox};
+}
+
+void Session::Impl::resume_recipient(const RecipientVerdict& verdict) {
+    using Kind = RecipientVerdict::Kind;
+    ReplyArgs rcpt{{"rcpt", pending_rcpt}};
+    switch (verdict.kind) {
+        case Kind::Accept: {
+            auto canonical = verdict.canonical.empty() ? pending_rcpt : verdict.canonical;
+            auto& list = txn->recipients;
+            // Accept a repeated recipient but keep it once: it must not get two copies.
+            if (std::find(list.begin(), list.end(), canonical) != list.end()) {
+                return emit(make_reply(ReplyId::RcptDuplicate, rcpt));
+            }
+            list.push_back(std::move(canonical));
+            return emit(make_reply(ReplyId::RcptOk, rcpt));
+        }
+        case Kind::UnknownUser:
+            return emit(make_reply(ReplyId::UnknownUser, rcpt));
+        case Kind::NotLocal:
+            return emit(
+                make_reply(ReplyId::RelayDenied, {{"rcpt", pending_rcpt}, {"ip", peer.ip}}));
+        case Kind::TempFail:
+            return emit(make_reply(ReplyId::RecipientTempFail, rcpt));
+    }
+    emit(make_reply(ReplyId::RecipientTempFail, rcpt));
+}
+
+}  // namespace mw::smtp
