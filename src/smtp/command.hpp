@@ -22,7 +22,8 @@ inline constexpr std::size_t kMaxTextLine = 1000;    // including CRLF
 
 struct Mailbox {
     std::string local_part;  // unquoted form (quotes and backslash escapes removed)
-    std::string domain;      // as written; "[1.2.3.4]" / "[IPv6:...]" for address literals
+    std::string domain;      // as written; "[1.2.3.4]" / "[IPv6:...]" for address literals;
+                             // empty only for "RCPT TO:<Postmaster>" (RFC 5321 §4.1.1.3)
     bool local_part_quoted = false;
     bool domain_is_literal = false;
     bool utf8 = false;  // contains non-ASCII (needs SMTPUTF8, RFC 6531)
@@ -42,13 +43,13 @@ struct MailParams {
     BodyType body = BodyType::SevenBit;
     bool smtputf8 = false;              // RFC 6531
     std::optional<std::string> auth;    // RFC 4954 §5 AUTH=<mailbox> (xtext-decoded)
-    std::optional<std::string> ret;     // RFC 3461 (kept, not acted on yet)
-    std::optional<std::string> envid;
+    std::optional<std::string> ret;     // RFC 3461 (kept, not acted on yet), "FULL" or "HDRS"
+    std::optional<std::string> envid;   // RFC 3461 xtext, validated, kept as transmitted
 };
 
 struct RcptParams {
-    std::optional<std::string> notify;  // RFC 3461
-    std::optional<std::string> orcpt;
+    std::optional<std::string> notify;  // RFC 3461, upper-cased ("NEVER", "SUCCESS,DELAY", ...)
+    std::optional<std::string> orcpt;   // "addr-type;xtext", validated, kept as transmitted
 };
 
 struct Helo {
