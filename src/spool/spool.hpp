@@ -25,7 +25,7 @@ struct Envelope {
     std::int64_t received_at = 0;         // unix seconds
     std::string helo;
     std::string peer_ip;
-    std::string protocol;                 // "ESMTP", ... for Received:
+    std::string protocol;  // "ESMTP", ... for Received:
     bool smtputf8 = false;
     bool eight_bit = false;
 };
@@ -48,10 +48,10 @@ struct SpoolOptions {
 };
 
 struct SpoolStats {
-    std::uint64_t commits = 0;       // messages made durable
-    std::uint64_t syncs = 0;         // fdatasync/fsync calls issued by the spool
+    std::uint64_t commits = 0;  // messages made durable
+    std::uint64_t syncs = 0;    // fdatasync/fsync calls issued by the spool
     std::uint64_t delivered = 0;
-    std::uint64_t pending = 0;       // committed, not yet marked delivered
+    std::uint64_t pending = 0;  // committed, not yet marked delivered
     std::uint64_t bytes_on_disk = 0;
 };
 
@@ -63,8 +63,10 @@ public:
                                                             std::shared_ptr<FsOps> fs);
     virtual ~Spool() = default;
 
-    // Thread-safe. `done` runs on the committer thread once the message is durable or failed;
-    // it must be quick (post the result to the session's executor).
+    // Thread-safe. Assigns envelope.queue_id. `done` runs on the committer thread once the
+    // message is durable or failed (also for "spool full"); it must be quick (post the result to
+    // the session's executor). Only after shutdown() does `done` run inline, on the caller's
+    // thread, with "shutting down".
     virtual void commit(Envelope envelope, std::string data,
                         std::function<void(CommitOutcome)> done) = 0;
 
