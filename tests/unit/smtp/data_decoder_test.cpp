@@ -193,6 +193,27 @@ TEST(Rfc5321LineEndings, BareCrLfAndNulAreErrors) {
     }
 }
 
+TEST(Rfc5321LineEndings, FoundAtEveryOffsetAmongOtherLowOctets) {
+    // RFC 5321 §2.3.8: the scanner must find a bare CR/LF or NUL wherever it sits, also next to
+    // harmless low octets (TAB, VT, FF, 0x0E) that the word-at-a-time scan has to look at twice.
+    RecordProperty("rfc", "5321 2.3.8");
+    const std::string alphabet = "ab\t\x0b\x0c\x0e\x1f\x7f\x80\xff cd";
+    for (const char bad : {'\n', '\r', '\0'}) {
+        for (std::size_t k = 0; k < 40; ++k) {
+            std::string filler;
+            for (std::size_t i = 0; i < k; ++i) filler += alphabet[i % alphabet.size()];
+            const std::string in = filler + bad + "x\r\n.\r\n";
+            const Outcome o = decode(in);
+            EXPECT_TRUE(o.done) << k;
+            EXPECT_EQ(o.out, filler) << "offset " << k;
+            EXPECT_EQ(o.error, bad == '\n'   ? BodyError::BareLf
+                               : bad == '\r' ? BodyError::BareCr
+                                             : BodyError::NulByte)
+                << "offset " << k;
+        }
+    }
+}
+
 TEST(Rfc5321LineEndings, CrCrLfDotCrLfIsARealTerminator) {
     // RFC 5321 §4.1.1.4: the octets CRLF.CRLF end the data even after a bare CR, as they would
     // for every other receiver; the message is still refused for the bare CR.
