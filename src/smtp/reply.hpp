@@ -30,7 +30,7 @@ enum class ReplyId : std::uint16_t {
     Greeting,                   // 220 {host}
     ConnectionLimitGlobal,      // 421 4.7.0 {ip} {limit}
     ConnectionLimitPerIp,       // 421 4.7.0 {ip} {limit}
-    ShuttingDown,               // 421 4.3.2 {host}
+    ShuttingDown,               // 421 4.3.2
     Timeout,                    // 421 4.4.2 {host} {seconds}
     SubmissionNotYetAvailable,  // 554 5.3.3 {host}
     LocalError,                 // 451 4.3.0
@@ -57,7 +57,7 @@ enum class ReplyId : std::uint16_t {
     BdatAfterData,         // 503 5.5.1
     DataAfterBdat,         // 503 5.5.1
     BdatEmptyMessage,      // 503 5.5.1
-    UnknownCommand,        // 500 5.5.2 {detail}
+    UnknownCommand,        // 500 5.5.2 {command}
     SyntaxError,           // 501 5.5.4 {detail}
     CommandLineTooLong,    // 500 5.5.6
     LocalPartTooLong,      // 553 5.1.3 {detail}
@@ -80,6 +80,7 @@ enum class ReplyId : std::uint16_t {
     TextLineTooLong,       // 550 5.6.0
     MessageTooBig,         // 552 5.3.4 {max}
     InsufficientStorage,   // 452 4.3.1
+    DataTimeout,           // 421 4.4.2 {host} {seconds}
     TooManyErrors,         // 421 4.7.0 {host} {count}
     // keep last: the number of ids (the table test checks every id has one entry)
     Count_,

@@ -5,6 +5,7 @@
 // discarded up to its LF and answered once, so the session resynchronises instead of buffering.
 #include "smtp/session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <variant>
@@ -38,6 +39,11 @@ bool starts_with_mail(std::string_view line) {
     std::string verb;
     for (char c : line.substr(0, 4)) verb.push_back(static_cast<char>(c & ~0x20));
     return verb == "MAIL";
+}
+
+std::string_view verb_of(std::string_view line) {
+    constexpr std::size_t kMaxShown = 32;  // enough for any verb, short enough to read
+    return line.substr(0, std::min({line.find(' '), line.size(), kMaxShown}));
 }
 
 }  // namespace
@@ -97,7 +103,9 @@ Step Session::resume(const EffectResult& result) {
 Step Session::on_timeout() {
     auto& s = *impl_;
     auto seconds = std::to_string(read_timeout().count());
-    s.close(make_reply(ReplyId::Timeout, {{"host", s.host()}, {"seconds", seconds}}));
+    bool in_body = s.state == State::Data || s.state == State::Bdat;
+    s.close(make_reply(in_body ? ReplyId::DataTimeout : ReplyId::Timeout,
+                       {{"host", s.host()}, {"seconds", seconds}}));
     return s.take_step();
 }
 
@@ -201,7 +209,7 @@ void Session::Impl::refuse_parse(std::string_view line, const ParseError& error)
     ReplyArgs detail{{"detail", error.detail}};
     switch (error.kind) {
         case ParseErrorKind::UnknownCommand:
-            return emit(make_reply(ReplyId::UnknownCommand, detail));
+            return emit(make_reply(ReplyId::UnknownCommand, {{"command", verb_of(line)}}));
         case ParseErrorKind::Syntax:
             return emit(make_reply(ReplyId::SyntaxError, detail));
         case ParseErrorKind::LineTooLong:

@@ -204,7 +204,7 @@ TEST(Rfc5321ReplyTable, DocsRepliesMdIsUpToDate) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream actual;
     actual << in.rdbuf();
-    EXPECT_EQ(actual.str(), expected)
+    EXPECT_TRUE(actual.str() == expected)
         << path << " is out of date: run MW_WRITE_DOCS=1 smtp_tests --gtest_filter='*DocsReplies*'";
 }
 
