@@ -169,6 +169,25 @@ TEST(Rfc5321ReplyTable, CloseAfterIsSetFor421And221) {
     EXPECT_FALSE(make_reply(ReplyId::UnknownUser).close_after);
 }
 
+TEST(Rfc5321ReplyTable, ConnectionLevelPlaceholdersMatchWhatTheDriverPasses) {
+    // The network driver builds these replies itself; their placeholders are a contract.
+    RecordProperty("rfc", "5321 3.1; 5321 4.5.3.2");
+    using Names = std::vector<std::string_view>;
+    EXPECT_EQ(placeholders(reply_entry(ReplyId::Greeting).text), Names{"host"});
+    EXPECT_EQ(placeholders(reply_entry(ReplyId::ConnectionLimitGlobal).text),
+              (Names{"limit", "ip"}));
+    EXPECT_EQ(placeholders(reply_entry(ReplyId::ConnectionLimitPerIp).text),
+              (Names{"ip", "limit"}));
+    EXPECT_EQ(placeholders(reply_entry(ReplyId::Timeout).text), (Names{"host", "seconds"}));
+    EXPECT_EQ(placeholders(reply_entry(ReplyId::SubmissionNotYetAvailable).text), Names{"host"});
+    EXPECT_TRUE(placeholders(reply_entry(ReplyId::ShuttingDown).text).empty());
+    EXPECT_TRUE(placeholders(reply_entry(ReplyId::LocalError).text).empty());
+    EXPECT_EQ(
+        render(make_reply(ReplyId::ConnectionLimitPerIp, {{"ip", "192.0.2.1"}, {"limit", "4"}})),
+        "421 4.7.0 too many connections from 192.0.2.1: at most 4 at a time are allowed from "
+        "one address; close some connections and try again\r\n");
+}
+
 TEST(Rfc5321ReplyTable, LiteralDetectorFindsCodes) {
     EXPECT_TRUE(has_reply_literal(R"(x = "550 5.1.1 no";)"));
     EXPECT_TRUE(has_reply_literal(R"("250-PIPELINING")"));
