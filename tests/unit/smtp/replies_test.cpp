@@ -41,6 +41,20 @@ std::vector<std::string_view> placeholders(std::string_view text) {
     return names;
 }
 
+// Reply texts contain "<addr>" and "<CRLF>", which Markdown would read as HTML tags.
+std::string html_escape(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '<')
+            out += "&lt;";
+        else if (c == '>')
+            out += "&gt;";
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
 // docs/replies.md: one row per reply, for support staff looking up a code someone received.
 std::string render_replies_markdown() {
     std::ostringstream out;
@@ -53,7 +67,8 @@ std::string render_replies_markdown() {
         << "| Code | Enhanced | Reason | Text |\n|---|---|---|---|\n";
     for (const auto& e : reply_table()) {
         std::string esc = e.esc.present() ? to_string(e.esc) : "-";
-        out << "| " << e.code << " | " << esc << " | `" << e.reason << "` | " << e.text << " |\n";
+        out << "| " << e.code << " | " << esc << " | `" << e.reason << "` | " << html_escape(e.text)
+            << " |\n";
     }
     return out.str();
 }
