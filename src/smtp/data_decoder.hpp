@@ -50,7 +50,9 @@ private:
 class ChunkChecker {
 public:
     explicit ChunkChecker(std::uint64_t max_size);
-    // Appends `in` to `out` unless an error has been recorded.
+    // Appends `in` to `out` up to the first error. A CR that ends a chunk is held back until the
+    // next chunk (or finish()) shows whether it starts a CRLF, so `out` never depends on where
+    // the chunks were cut.
     void feed(std::string_view in, std::string& out);
     // Call after the LAST chunk: a message must not end inside a CR (bare CR).
     void finish();
