@@ -1,0 +1,183 @@
+#include "delivery/local_delivery.hpp"
+
+#include <cstring>
+#include <map>
+
+#include "base/log.hpp"
+
+namespace mw::delivery {
+
+struct LocalDelivery::File {
+    std::string rcpt;
+    std::string dir;   // mailbox directory
+    std::string name;  // Maildir file name
+    std::uint64_t size = 0;
+    bool ok = false;  // written to tmp/ (then: renamed, then: new/ synced)
+};
+
+struct LocalDelivery::Job {
+    spool::SpooledMessage msg;
+    std::vector<File> files;
+    std::size_t wanted = 0;  // distinct recipients not delivered before this attempt
+};
+
+LocalDelivery::LocalDelivery(spool::Spool& spool, LocalDeliveryOptions options,
+                             std::shared_ptr<FsOps> fs)
+    : spool_(spool),
+      options_(std::move(options)),
+      escaped_host_(escape_hostname(options_.hostname)),
+      maildir_(options_.mail_root, std::move(fs)) {}
+
+LocalDelivery::~LocalDelivery() {
+    stop();
+}
+
+void LocalDelivery::start() {
+    stop_ = false;
+    for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
+        workers_.emplace_back([this] { worker(); });
+}
+
+void LocalDelivery::stop() {
+    stop_ = true;
+    for (auto& t : workers_)
+        if (t.joinable()) t.join();
+    workers_.clear();
+}
+
+LocalDeliveryStats LocalDelivery::stats() const {
+    std::lock_guard lk(mu_);
+    return stats_;
+}
+
+void LocalDelivery::worker() {
+    while (!stop_) {
+        auto first = spool_.next_for_delivery(options_.poll);
+        if (!first) continue;
+        std::vector<spool::SpooledMessage> batch;
+        batch.push_back(std::move(*first));
+        // Take whatever else is ready right now, without waiting: it shares the directory syncs.
+        while (batch.size() < options_.batch) {
+            auto more = spool_.next_for_delivery(std::chrono::milliseconds(0));
+            if (!more) break;
+            batch.push_back(std::move(*more));
+        }
+        deliver(batch);
+    }
+}
+
+void LocalDelivery::deliver(std::vector<spool::SpooledMessage>& batch) {
+    std::vector<Job> jobs;
+    jobs.reserve(batch.size());
+    for (auto& m : batch) {
+        jobs.push_back(Job{std::move(m), {}, 0});
+        write_files(jobs.back());
+    }
+    publish_files(jobs);
+    for (auto& job : jobs) finish(job);
+}
+
+// Phase 1: every recipient not yet delivered gets its file in tmp/, written and fsynced.
+void LocalDelivery::write_files(Job& job) {
+    const auto& env = job.msg.envelope;
+    std::set<std::string> skip;
+    {
+        std::lock_guard lk(mu_);
+        if (auto it = done_rcpts_.find(env.queue_id); it != done_rcpts_.end()) skip = it->second;
+    }
+    std::string_view eol = line_ending_of(job.msg.data);
+    for (const auto& rcpt : env.recipients) {
+        if (!skip.insert(rcpt).second) continue;  // delivered earlier, or listed twice
+        ++job.wanted;
+        auto mb = mailbox_for(rcpt);
+        if (!mb) {
+            spdlog::error("event=delivery_refused id={} rcpt={} reason=unsafe_mailbox_path",
+                          env.queue_id, log::safe(rcpt));
+            continue;
+        }
+        File f{rcpt, {}, {}, 0, false};
+        if (int rc = maildir_.ensure(*mb, f.dir); rc < 0) {
+            spdlog::warn("event=delivery_failed id={} rcpt={} step=mkdir error=\"{}\"",
+                         env.queue_id, log::safe(rcpt), std::strerror(-rc));
+            continue;
+        }
+        std::string content = trace_headers(env, rcpt, options_.hostname, eol) + job.msg.data;
+        f.size = content.size();
+        f.name = unique_name(escaped_host_, f.size);
+        if (int rc = maildir_.write_tmp(f.dir, f.name, content); rc < 0) {
+            spdlog::warn("event=delivery_failed id={} rcpt={} step=write error=\"{}\"",
+                         env.queue_id, log::safe(rcpt), std::strerror(-rc));
+            maildir_.forget(f.dir);  // the mailbox may have been removed: recreate on retry
+            continue;
+        }
+        f.ok = true;
+        job.files.push_back(std::move(f));
+    }
+}
+
+// Phase 2: rename every written file into new/, then fsync each touched new/ once. A file counts
+// as delivered only after its directory sync; if that fails it is taken back out of new/.
+void LocalDelivery::publish_files(std::vector<Job>& jobs) {
+    std::map<std::string, std::vector<File*>> by_dir;
+    for (auto& job : jobs) {
+        for (auto& f : job.files) {
+            if (!f.ok) continue;
+            if (int rc = maildir_.publish(f.dir, f.name); rc < 0) {
+                spdlog::warn("event=delivery_failed id={} rcpt={} step=rename error=\"{}\"",
+                             job.msg.envelope.queue_id, log::safe(f.rcpt), std::strerror(-rc));
+                f.ok = false;
+                continue;
+            }
+            by_dir[f.dir].push_back(&f);
+        }
+    }
+    for (auto& [dir, files] : by_dir) {
+        int rc = maildir_.sync_new(dir);
+        {
+            std::lock_guard lk(mu_);
+            ++stats_.dir_syncs;
+        }
+        if (rc == 0) continue;
+        spdlog::warn("event=delivery_failed dir={} step=sync_new error=\"{}\"", log::safe(dir),
+                     std::strerror(-rc));
+        for (File* f : files) {
+            maildir_.unpublish(dir, f->name);
+            f->ok = false;
+        }
+    }
+}
+
+// Phase 3: log each delivered file; mark the message delivered when no recipient is left.
+void LocalDelivery::finish(Job& job) {
+    const auto& env = job.msg.envelope;
+    auto delay = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count() -
+                 env.received_at;
+    std::size_t ok = 0;
+    std::unique_lock lk(mu_);
+    auto& done = done_rcpts_[env.queue_id];
+    for (const auto& f : job.files) {
+        if (!f.ok) continue;
+        ++ok;
+        ++stats_.files;
+        done.insert(f.rcpt);
+        spdlog::info("event=delivered id={} rcpt={} file={} size={} delay={}", env.queue_id,
+                     log::safe(f.rcpt), log::safe(f.name), f.size, delay);
+    }
+    if (ok == job.wanted) {
+        done_rcpts_.erase(env.queue_id);
+        ++stats_.messages;
+        lk.unlock();
+        spool_.mark_delivered(env.queue_id);
+        return;
+    }
+    if (done.empty()) done_rcpts_.erase(env.queue_id);
+    ++stats_.deferred;
+    lk.unlock();
+    spdlog::warn("event=deferred id={} undelivered={} retry_in={}s", env.queue_id, job.wanted - ok,
+                 options_.retry_delay.count() / 1000);
+    spool_.defer(env.queue_id, options_.retry_delay);
+}
+
+}  // namespace mw::delivery

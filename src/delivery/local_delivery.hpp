@@ -1,0 +1,75 @@
+// Local delivery: worker threads take messages from the spool and write one Maildir file per
+// recipient. Each worker handles a small batch per round, so the fsync of a new/ directory is
+// shared by every file renamed into it in that round.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/fs_ops.hpp"
+#include "delivery/maildir.hpp"
+#include "spool/spool.hpp"
+
+namespace mw::delivery {
+
+struct LocalDeliveryOptions {
+    std::filesystem::path mail_root;  // mail_root/<domain>/<local>/{tmp,new,cur}
+    std::string hostname;             // Received: "by", and the Maildir name suffix
+    unsigned threads = 2;
+    std::size_t batch = 16;                         // messages per worker round
+    std::chrono::milliseconds retry_delay{30'000};  // defer after a failed attempt
+    std::chrono::milliseconds poll{200};            // how soon stop() is noticed when idle
+};
+
+struct LocalDeliveryStats {
+    std::uint64_t messages = 0;   // messages in every mailbox and marked delivered
+    std::uint64_t files = 0;      // Maildir files written (one per recipient)
+    std::uint64_t deferred = 0;   // attempts that left at least one recipient undelivered
+    std::uint64_t dir_syncs = 0;  // fsyncs of new/ directories (shared within a batch)
+};
+
+class LocalDelivery {
+public:
+    LocalDelivery(spool::Spool& spool, LocalDeliveryOptions options, std::shared_ptr<FsOps> fs);
+    ~LocalDelivery();
+    LocalDelivery(const LocalDelivery&) = delete;
+    LocalDelivery& operator=(const LocalDelivery&) = delete;
+
+    void start();
+    // Stops taking messages; each worker finishes the batch in hand. Joins. Idempotent.
+    void stop();
+    LocalDeliveryStats stats() const;
+
+private:
+    struct File;
+    struct Job;
+    void worker();
+    void deliver(std::vector<spool::SpooledMessage>& batch);
+    void write_files(Job& job);
+    void publish_files(std::vector<Job>& jobs);
+    void finish(Job& job);
+
+    spool::Spool& spool_;
+    const LocalDeliveryOptions options_;
+    const std::string escaped_host_;
+    Maildir maildir_;
+    std::atomic<bool> stop_{false};
+    std::vector<std::thread> workers_;
+
+    mutable std::mutex mu_;
+    LocalDeliveryStats stats_;
+    // Recipients already in their mailbox, per queue id, so a retry after a partial failure does
+    // not deliver them twice (for the process lifetime; see docs/spool.md).
+    std::unordered_map<std::string, std::set<std::string>> done_rcpts_;
+};
+
+}  // namespace mw::delivery
