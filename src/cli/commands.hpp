@@ -1,0 +1,50 @@
+// Shared plumbing of the subcommands (internal to src/cli): global options, exit codes, loading
+// settings and opening the directory with uniform error reporting.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/cli.hpp"
+
+namespace mw::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;    // usage or validation error
+inline constexpr int kExitRuntime = 2;  // disk, database, server
+
+// Thrown by command bodies; run_commands prints "mailwarden: <message>" and exits with code.
+struct CommandError {
+    int code;
+    std::string message;
+};
+
+struct Context {
+    Io& io;
+    const ServerRun& server_run;
+    std::optional<std::filesystem::path> config_file;
+    std::optional<std::filesystem::path> data_dir;
+    std::function<int()> action;  // set by the chosen subcommand's callback
+
+    config::Settings load_settings() const;
+    // Creates the data directory (mode 0700: it holds password hashes) and opens the directory.
+    std::unique_ptr<directory::Directory> open_directory(const config::Settings& settings) const;
+};
+
+// --config and --data-dir, added to every (sub)command so that they work in any position.
+void add_global_options(CLI::App& app, Context& ctx);
+
+void add_serve_command(CLI::App& app, Context& ctx);
+void add_domain_commands(CLI::App& app, Context& ctx);
+void add_user_commands(CLI::App& app, Context& ctx);
+void add_config_command(CLI::App& app, Context& ctx);
+
+// Prompt without echo on the real terminal (password_input.cpp).
+std::optional<std::string> read_secret_from_terminal(std::string_view prompt);
+
+}  // namespace mw::cli
