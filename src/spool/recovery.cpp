@@ -104,23 +104,23 @@ void SegmentSpool::scan_segment(std::uint64_t n, bool last, ScanState& st) {
         return;
     }
     segments_[n].size = off;
-    std::uint64_t file_end = 0;
-    {
-        // Size of the file, to know whether anything follows the last complete record.
-        std::string probe;
-        int e2 = 0;
-        file_end = read_exact(*fs_, fd, probe, 1, off, e2) ? off + 1 : off;
-    }
-    if (file_end == off) return;
+    cut_tail(n, fd, off, last);
+}
+
+// Anything after the last complete record is a torn write (last segment: cut it off) or the
+// tail of a failed group that could not be cut back (older segment: left alone, never appended).
+void SegmentSpool::cut_tail(std::uint64_t n, int fd, std::uint64_t end, bool last) {
+    std::string probe;
+    int err = 0;
+    if (!read_exact(*fs_, fd, probe, 1, end, err)) return;  // nothing follows
     if (!last) {
-        // A failed group that could not be cut back, or corruption: never appended to again.
-        spdlog::warn("event=spool_tail_ignored segment={} offset={}", n, off);
+        spdlog::warn("event=spool_tail_ignored segment={} offset={}", n, end);
         return;
     }
-    spdlog::warn("event=spool_torn_tail segment={} offset={} action=truncate", n, off);
-    if (fs_->ftruncate(fd, static_cast<off_t>(off)) < 0 || fs_->fdatasync(fd) < 0)
-        damaged_ = true;  // cannot cut it: start a fresh segment for new writes
+    spdlog::warn("event=spool_torn_tail segment={} offset={} action=truncate", n, end);
     ++stats_.syncs;
+    if (fs_->ftruncate(fd, static_cast<off_t>(end)) < 0 || fs_->fdatasync(fd) < 0)
+        damaged_ = true;  // cannot cut it: new writes go to a fresh segment
 }
 
 std::optional<std::string> SegmentSpool::recover() {

@@ -159,6 +159,41 @@ bool SegmentSpool::ensure_segment(WriteResult& r) {
     return true;
 }
 
+std::string SegmentSpool::serialize_group(const Group& g, std::uint64_t base, WriteResult& r) {
+    std::string buf;
+    if (!g.aborts.empty()) {
+        std::vector<std::string> ids;
+        for (const auto& a : g.aborts) ids.push_back(a.queue_id);
+        append_id_list_record(buf, RecordType::Aborted, ids);
+    }
+    if (!g.markers.empty()) append_id_list_record(buf, RecordType::Delivered, g.markers);
+    for (const auto& c : g.commits) {
+        std::size_t at = buf.size();
+        if (c.refused.empty()) append_message_record(buf, c.env, c.data);
+        r.offsets.push_back(base + at);
+        r.sizes.push_back(buf.size() - at);
+    }
+    return buf;
+}
+
+// One pwrite for the whole group (looping only on short writes), then one fdatasync.
+// Returns 0 or an errno.
+int SegmentSpool::write_and_sync(int fd, std::string_view buf, std::uint64_t at) {
+    std::size_t done = 0;
+    while (done < buf.size()) {
+        ssize_t n =
+            fs_->pwrite(fd, buf.data() + done, buf.size() - done, static_cast<off_t>(at + done));
+        if (n <= 0) return n < 0 ? static_cast<int>(-n) : ENOSPC;  // 0 bytes: no room
+        done += static_cast<std::size_t>(n);
+    }
+    {
+        std::lock_guard lk(mu_);
+        ++stats_.syncs;
+    }
+    int rc = fs_->fdatasync(fd);
+    return rc < 0 ? -rc : 0;
+}
+
 SegmentSpool::WriteResult SegmentSpool::write_group(Group& g) {
     WriteResult r;
     if (!ensure_segment(r)) return r;
@@ -170,52 +205,23 @@ SegmentSpool::WriteResult SegmentSpool::write_group(Group& g) {
         pre_size = segments_[active_].size;
         fd = segments_[active_].fd;
     }
-    std::string buf;
-    if (!g.aborts.empty()) {
-        std::vector<std::string> ids;
-        for (const auto& a : g.aborts) ids.push_back(a.queue_id);
-        append_id_list_record(buf, RecordType::Aborted, ids);
-    }
-    if (!g.markers.empty()) append_id_list_record(buf, RecordType::Delivered, g.markers);
-    for (const auto& c : g.commits) {
-        std::size_t at = buf.size();
-        if (c.refused.empty()) append_message_record(buf, c.env, c.data);
-        r.offsets.push_back(pre_size + at);
-        r.sizes.push_back(buf.size() - at);
-    }
-    std::size_t done = 0;
-    int err = 0;
-    while (done < buf.size() && err == 0) {
-        ssize_t n = fs_->pwrite(fd, buf.data() + done, buf.size() - done,
-                                static_cast<off_t>(pre_size + done));
-        if (n <= 0)
-            err = n < 0 ? static_cast<int>(-n) : ENOSPC;  // 0 bytes: no room
-        else
-            done += static_cast<std::size_t>(n);
-    }
-    if (err == 0) {
-        {
-            std::lock_guard lk(mu_);
-            ++stats_.syncs;
-        }
-        int rc = fs_->fdatasync(fd);
-        if (rc < 0) err = -rc;
-    }
-    if (err != 0) {
+    std::string buf = serialize_group(g, pre_size, r);
+    std::uint64_t end = pre_size + buf.size();
+    if (int err = write_and_sync(fd, buf, pre_size); err != 0) {
         r.ok = false;
         r.error = error_text(err);
         undo_group(pre_size, r);
         if (!r.undone) {
+            // Count what may be on disk; the segment takes no more writes.
             std::lock_guard lk(mu_);
             auto& seg = segments_[active_];
-            total_bytes_ += pre_size + buf.size() - seg.size;
-            seg.size =
-                pre_size + buf.size();  // what may be on disk; the segment is closed for writes
+            total_bytes_ += end - seg.size;
+            seg.size = end;
         }
         return r;
     }
     std::lock_guard lk(mu_);
-    segments_[active_].size = pre_size + buf.size();
+    segments_[active_].size = end;
     total_bytes_ += buf.size();
     return r;
 }

@@ -79,6 +79,8 @@ private:
     bool work_due(Clock::time_point now) const;
     bool process_group(std::unique_lock<std::mutex>& lk);  // false: the write failed
     WriteResult write_group(Group& g);
+    std::string serialize_group(const Group& g, std::uint64_t base, WriteResult& r);
+    int write_and_sync(int fd, std::string_view buf, std::uint64_t at);
     bool ensure_segment(WriteResult& r);
     void undo_group(std::uint64_t pre_size, WriteResult& r);
     void apply_result(Group& g, const WriteResult& r);
@@ -90,6 +92,7 @@ private:
     // recovery (recovery.cpp)
     struct ScanState;
     void scan_segment(std::uint64_t n, bool last, ScanState& st);
+    void cut_tail(std::uint64_t n, int fd, std::uint64_t end, bool last);
 
     // delivery side (handout.cpp)
     std::optional<SpooledMessage> read_record(int fd, std::uint64_t offset, std::uint64_t size);
