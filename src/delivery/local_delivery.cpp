@@ -39,7 +39,11 @@ void LocalDelivery::start() {
 }
 
 void LocalDelivery::stop() {
-    stop_ = true;
+    {
+        std::lock_guard lk(stop_mu_);
+        stop_ = true;
+    }
+    stop_cv_.notify_all();
     for (auto& t : workers_)
         if (t.joinable()) t.join();
     workers_.clear();
@@ -52,8 +56,14 @@ LocalDeliveryStats LocalDelivery::stats() const {
 
 void LocalDelivery::worker() {
     while (!stop_) {
+        auto asked = std::chrono::steady_clock::now();
         auto first = spool_.next_for_delivery(options_.poll);
-        if (!first) continue;
+        if (!first) {
+            // After spool shutdown the call returns at once: idle here instead of spinning.
+            std::unique_lock lk(stop_mu_);
+            stop_cv_.wait_until(lk, asked + options_.poll, [this] { return stop_.load(); });
+            continue;
+        }
         std::vector<spool::SpooledMessage> batch;
         batch.push_back(std::move(*first));
         // Take whatever else is ready right now, without waiting: it shares the directory syncs.
@@ -162,8 +172,10 @@ void LocalDelivery::finish(Job& job) {
         ++ok;
         ++stats_.files;
         done.insert(f.rcpt);
+        // The file name is ours (the hostname is configuration), logged as is so it can be
+        // matched against the file; its ",S=" must not be escaped.
         spdlog::info("event=delivered id={} rcpt={} file={} size={} delay={}", env.queue_id,
-                     log::safe(f.rcpt), log::safe(f.name), f.size, delay);
+                     log::safe(f.rcpt), f.name, f.size, delay);
     }
     if (ok == job.wanted) {
         done_rcpts_.erase(env.queue_id);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -63,6 +64,8 @@ private:
     const std::string escaped_host_;
     Maildir maildir_;
     std::atomic<bool> stop_{false};
+    std::mutex stop_mu_;
+    std::condition_variable stop_cv_;  // wakes idle workers at stop()
     std::vector<std::thread> workers_;
 
     mutable std::mutex mu_;

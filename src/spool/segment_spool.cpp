@@ -18,6 +18,8 @@ constexpr std::size_t kMarkerBatch = 256;
 constexpr auto kMarkerRetry = std::chrono::seconds(1);
 // Fresh commits are served from memory up to this many bytes; beyond it they are read back.
 constexpr std::uint64_t kCacheLimit = 64ull << 20;
+// Upper bound of one group's write buffer (a single message may exceed it on its own).
+constexpr std::uint64_t kMaxGroupBytes = 16ull << 20;
 
 std::string error_text(int err) {
     if (err == ENOSPC || err == EDQUOT) return "disk full";
@@ -105,10 +107,30 @@ void SegmentSpool::committer_loop() {
     committer_done_ = true;
 }
 
+// Takes queued commits for one group, up to kMaxGroupBytes (at least one), so a burst of large
+// messages does not build one giant buffer; the rest form the next group right away.
+void SegmentSpool::take_commits(Group& g) {
+    std::size_t taken = 0;
+    std::uint64_t bytes = 0;
+    while (taken < queue_.size() && (taken == 0 || bytes < kMaxGroupBytes)) {
+        const auto& c = queue_[taken++];
+        if (!c.refused.empty()) continue;
+        auto size = message_record_size(c.env, c.data);
+        bytes += size;
+        queued_bytes_ -= size;
+    }
+    if (taken == queue_.size()) {
+        g.commits.swap(queue_);
+        return;
+    }
+    g.commits.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(taken)));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(taken));
+}
+
 bool SegmentSpool::process_group(std::unique_lock<std::mutex>& lk) {
     Group g;
-    g.commits.swap(queue_);
-    queued_bytes_ = 0;
+    take_commits(g);
     g.markers.swap(markers_);
     for (const auto& a : pending_aborts_)
         if (segments_.count(a.seg)) g.aborts.push_back(a);  // gone segments need no abort

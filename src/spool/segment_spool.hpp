@@ -77,6 +77,7 @@ private:
     // committer side (segment_spool.cpp)
     void committer_loop();
     bool work_due(Clock::time_point now) const;
+    void take_commits(Group& g);
     bool process_group(std::unique_lock<std::mutex>& lk);  // false: the write failed
     WriteResult write_group(Group& g);
     std::string serialize_group(const Group& g, std::uint64_t base, WriteResult& r);

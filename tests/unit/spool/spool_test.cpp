@@ -179,5 +179,33 @@ TEST(SpoolGroupCommit, ConcurrentCommitsShareSyncs) {
     EXPECT_EQ(test::drain(*s).size(), static_cast<std::size_t>(kThreads * kEach));
 }
 
+TEST(SpoolGroupCommit, LargeMessagesSplitIntoBoundedGroups) {
+    test::TempDir tmp;
+    SpoolOptions opts;
+    opts.commit_window = std::chrono::milliseconds(20);
+    std::vector<std::string> ids(3);
+    {
+        auto s = test::open_spool(tmp.path(), opts);
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 3; ++i) {
+            threads.emplace_back([&, i] {
+                auto out = commit_sync(*s, make_envelope(), make_body(i, 9u << 20));
+                EXPECT_TRUE(out.ok) << out.error;
+                ids[i] = out.queue_id;
+            });
+        }
+        for (auto& t : threads) t.join();
+        EXPECT_GE(s->stats().syncs, 3u);  // 27 MiB cannot go in one 16 MiB group
+    }
+    auto s = test::open_spool(tmp.path());
+    auto got = test::drain(*s);
+    ASSERT_EQ(got.size(), 3u);
+    for (const auto& m : got) {
+        auto i = std::find(ids.begin(), ids.end(), m.envelope.queue_id) - ids.begin();
+        ASSERT_LT(i, 3);
+        EXPECT_TRUE(m.data == make_body(static_cast<int>(i), 9u << 20));
+    }
+}
+
 }  // namespace
 }  // namespace mw::spool
