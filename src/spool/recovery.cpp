@@ -58,7 +58,16 @@ std::optional<std::uint64_t> segment_number(const std::filesystem::path& p) {
 Result<std::unique_ptr<Spool>, std::string> Spool::open(const std::filesystem::path& dir,
                                                         SpoolOptions options,
                                                         std::shared_ptr<FsOps> fs) {
-    int rc = fs->mkdir(dir.string(), 0700);
+    // Create missing parents too, and sync the parent so the spool directory itself survives a
+    // crash (segment creation only syncs DIR).
+    std::filesystem::path partial;
+    int rc = 0;
+    for (const auto& part : dir) {
+        partial /= part;
+        if (rc == 0 && !partial.empty()) rc = fs->mkdir(partial.string(), 0700);
+    }
+    std::filesystem::path parent = dir.has_parent_path() ? dir.parent_path() : ".";
+    if (rc == 0) rc = fs->fsync_dir(parent.string());
     if (rc < 0)
         return unexpected("cannot create spool directory " + dir.string() + ": " +
                           std::strerror(-rc));

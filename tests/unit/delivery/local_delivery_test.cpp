@@ -194,7 +194,8 @@ TEST(LocalDeliveryMaildir, PartialFailureRetriesOnlyTheMissingRecipient) {
     LocalDeliveryOptions o = fx.options();
     o.threads = 1;
     LocalDelivery d(*fx.spool, o, faulty);
-    // bob: 6 mkdir + 3 syncs + open + write; fail eve's write (call 6+3+4 + 3 mkdir + 1 sync + 1).
+    // bob takes calls 0..12 (6 mkdir, 3 parent syncs, open, write, fsync, close); call 19 is
+    // one of eve's mailbox-creation syncs, so only eve fails on the first attempt.
     faulty->arm({19, ENOSPC, false, false});
     d.start();
     ASSERT_TRUE(wait_for([&] { return d.stats().messages == 1; }));

@@ -53,6 +53,14 @@ TEST(SpoolDurability, CommittedMessagesSurviveReopen) {
     }
 }
 
+TEST(SpoolDurability, OpenCreatesMissingParents) {
+    test::TempDir tmp;
+    auto s = test::open_spool(tmp.path() / "data" / "spool");
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(commit_sync(*s, make_envelope(), make_body(1)).ok);
+    EXPECT_TRUE(std::filesystem::is_directory(tmp.path() / "data" / "spool"));
+}
+
 TEST(SpoolHandOut, EachMessageOnceUntilDeferred) {
     test::TempDir tmp;
     auto s = test::open_spool(tmp.path());
