@@ -67,9 +67,11 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::perform(smtp::Effect effect,
 awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipient check,
                                                                const net::ConnectionInfo& info) {
     try {
-        co_return co_await net::offload(blocking_, [this, mailbox = std::move(check.mailbox)] {
-            return decide_recipient(mailbox, directory_);
-        });
+        // `check` lives in this coroutine's frame until the offloaded call returns, so the work
+        // captures it by reference. (A closure owning strings, built as a temporary inside the
+        // co_await expression, was destroyed from a bitwise copy by g++ 12: ASan bad-free.)
+        auto decide = [this, &check] { return decide_recipient(check.mailbox, directory_); };
+        co_return co_await net::offload(blocking_, decide);
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
