@@ -30,7 +30,8 @@ void create_demo_account(directory::Directory& dir, const config::Settings& sett
     for (const auto& l : settings.listeners) {
         if (!l.enabled) continue;
         io.out << "  " << l.name << std::string(13 - std::min<std::size_t>(l.name.size(), 12), ' ');
-        for (const auto& a : l.addresses) io.out << a << " ";
+        for (std::size_t i = 0; i < l.addresses.size(); ++i)
+            io.out << (i ? ", " : "") << l.addresses[i];
         io.out << "\n";
     }
     io.out << "Add your own with: mailwarden domain add DOMAIN; mailwarden user add ADDRESS\n"
