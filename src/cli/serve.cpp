@@ -25,15 +25,7 @@ void create_demo_account(directory::Directory& dir, const config::Settings& sett
     io.out << "mailwarden: first start in " << settings.data_dir.string()
            << ": created the demo domain " << kDemoDomain << " and one account.\n"
            << "  login:    " << kDemoUser << "\n"
-           << "  password: " << password << "   (shown only now)\n"
-           << "listeners:\n";
-    for (const auto& l : settings.listeners) {
-        if (!l.enabled) continue;
-        io.out << "  " << l.name << std::string(13 - std::min<std::size_t>(l.name.size(), 12), ' ');
-        for (std::size_t i = 0; i < l.addresses.size(); ++i)
-            io.out << (i ? ", " : "") << l.addresses[i];
-        io.out << "\n";
-    }
+           << "  password: " << password << "   (shown only now)\n";
     io.out << "Add your own with: mailwarden domain add DOMAIN; mailwarden user add ADDRESS\n"
            << std::flush;
 }
