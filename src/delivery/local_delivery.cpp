@@ -12,7 +12,8 @@ struct LocalDelivery::File {
     std::string dir;   // mailbox directory
     std::string name;  // Maildir file name
     std::uint64_t size = 0;
-    bool ok = false;  // written to tmp/ (then: renamed, then: new/ synced)
+    bool ok = false;         // written to tmp/ (then: renamed, then: new/ synced)
+    bool published = false;  // found already in the mailbox: nothing to write or rename
 };
 
 struct LocalDelivery::Job {
@@ -34,6 +35,10 @@ LocalDelivery::~LocalDelivery() {
 
 void LocalDelivery::start() {
     stop_ = false;
+    // Nothing else writes our tmp/ files, so whatever an earlier (killed) run left there is a
+    // partial copy of a message that is still in the spool and will be written again.
+    if (auto removed = maildir_.remove_stale_tmp(escaped_host_); removed > 0)
+        spdlog::info("event=maildir_tmp_cleanup removed={}", removed);
     for (unsigned i = 0; i < std::max(1u, options_.threads); ++i)
         workers_.emplace_back([this] { worker(); });
 }
@@ -96,7 +101,11 @@ void LocalDelivery::write_files(Job& job) {
         if (auto it = done_rcpts_.find(env.queue_id); it != done_rcpts_.end()) skip = it->second;
     }
     std::string_view eol = line_ending_of(job.msg.data);
-    for (const auto& rcpt : env.recipients) {
+    // A message received before this process started may have reached some mailboxes before a
+    // crash; only for those is cur/ searched (a client may have moved the file there since).
+    const bool recovered = env.received_at <= started_at_;
+    for (std::size_t index = 0; index < env.recipients.size(); ++index) {
+        const auto& rcpt = env.recipients[index];
         if (!skip.insert(rcpt).second) continue;  // delivered earlier, or listed twice
         ++job.wanted;
         auto mb = mailbox_for(rcpt);
@@ -105,7 +114,7 @@ void LocalDelivery::write_files(Job& job) {
                           env.queue_id, log::safe(rcpt));
             continue;
         }
-        File f{rcpt, {}, {}, 0, false};
+        File f{rcpt, {}, {}, 0, false, false};
         if (int rc = maildir_.ensure(*mb, f.dir); rc < 0) {
             spdlog::warn("event=delivery_failed id={} rcpt={} step=mkdir error=\"{}\"",
                          env.queue_id, log::safe(rcpt), std::strerror(-rc));
@@ -113,7 +122,15 @@ void LocalDelivery::write_files(Job& job) {
         }
         std::string content = trace_headers(env, rcpt, options_.hostname, eol) + job.msg.data;
         f.size = content.size();
-        f.name = unique_name(escaped_host_, f.size);
+        f.name = delivery_name(env, index, escaped_host_, f.size);
+        if (maildir_.contains(f.dir, f.name, recovered)) {
+            spdlog::info("event=already_delivered id={} rcpt={} file={}", env.queue_id,
+                         log::safe(rcpt), f.name);
+            f.ok = true;
+            f.published = true;
+            job.files.push_back(std::move(f));
+            continue;
+        }
         if (int rc = maildir_.write_tmp(f.dir, f.name, content); rc < 0) {
             spdlog::warn("event=delivery_failed id={} rcpt={} step=write error=\"{}\"",
                          env.queue_id, log::safe(rcpt), std::strerror(-rc));
@@ -131,7 +148,7 @@ void LocalDelivery::publish_files(std::vector<Job>& jobs) {
     std::map<std::string, std::vector<File*>> by_dir;
     for (auto& job : jobs) {
         for (auto& f : job.files) {
-            if (!f.ok) continue;
+            if (!f.ok || f.published) continue;
             if (int rc = maildir_.publish(f.dir, f.name); rc < 0) {
                 spdlog::warn("event=delivery_failed id={} rcpt={} step=rename error=\"{}\"",
                              job.msg.envelope.queue_id, log::safe(f.rcpt), std::strerror(-rc));

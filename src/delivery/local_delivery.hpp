@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,8 @@ private:
     spool::Spool& spool_;
     const LocalDeliveryOptions options_;
     const std::string escaped_host_;
+    // Unix seconds at construction: messages received earlier are recovered ones.
+    const std::int64_t started_at_ = static_cast<std::int64_t>(std::time(nullptr));
     Maildir maildir_;
     std::atomic<bool> stop_{false};
     std::mutex stop_mu_;

@@ -66,6 +66,18 @@ std::string unique_name(std::string_view escaped_host, std::uint64_t size) {
     return std::string(buf) + std::string(escaped_host) + ",S=" + std::to_string(size);
 }
 
+std::string delivery_name(const spool::Envelope& env, std::size_t rcpt_index,
+                          std::string_view escaped_host, std::uint64_t size) {
+    return std::to_string(env.received_at) + ".Q" + env.queue_id + "R" +
+           std::to_string(rcpt_index) + "." + std::string(escaped_host) +
+           ",S=" + std::to_string(size);
+}
+
+std::string address_literal(std::string_view ip) {
+    if (ip.find(':') != std::string_view::npos) return "[IPv6:" + std::string(ip) + "]";
+    return "[" + std::string(ip) + "]";
+}
+
 std::string rfc5322_date(std::int64_t unix_secs) {
     static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -92,7 +104,8 @@ std::string trace_headers(const spool::Envelope& env, std::string_view rcpt,
     out += eol;
     std::string helo = env.helo.empty() ? "unknown" : header_safe(env.helo);
     std::vector<std::string> parts = {
-        "Received: from " + helo + " (" + header_safe(env.peer_ip) + ")",
+        // RFC 5321 §4.4: TCP-info is the client's address as an address literal.
+        "Received: from " + helo + " (" + address_literal(header_safe(env.peer_ip)) + ")",
         "by " + header_safe(hostname) + " (mailwarden)",
         "with " + header_safe(env.protocol.empty() ? "SMTP" : env.protocol),
         "id " + header_safe(env.queue_id),
@@ -153,6 +166,11 @@ void Maildir::forget(const std::string& dir) {
 int Maildir::write_tmp(const std::string& dir, const std::string& name, std::string_view content) {
     std::string path = dir + "/tmp/" + name;
     int fd = fs_->open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd == -EEXIST) {
+        // A run killed mid-write left this very file (names are per message and recipient).
+        fs_->unlink(path);
+        fd = fs_->open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    }
     if (fd < 0) return fd;
     int rc = 0;
     std::size_t done = 0;
@@ -182,6 +200,37 @@ int Maildir::sync_new(const std::string& dir) {
 
 void Maildir::unpublish(const std::string& dir, const std::string& name) {
     fs_->unlink(dir + "/new/" + name);
+}
+
+bool Maildir::contains(const std::string& dir, const std::string& name, bool search_cur) const {
+    std::error_code ec;
+    if (std::filesystem::exists(dir + "/new/" + name, ec)) return true;
+    if (!search_cur) return false;
+    // Maildir info is appended after ':' (":2,S"); the unique part before it never changes.
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/cur", ec)) {
+        std::string n = entry.path().filename().string();
+        if (n == name || (n.size() > name.size() && n.compare(0, name.size(), name) == 0 &&
+                          n[name.size()] == ':'))
+            return true;
+    }
+    return false;
+}
+
+std::size_t Maildir::remove_stale_tmp(std::string_view escaped_host) {
+    const std::string marker = "." + std::string(escaped_host) + ",S=";
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const auto& domain : std::filesystem::directory_iterator(root_, ec)) {
+        std::error_code ec2;
+        for (const auto& box : std::filesystem::directory_iterator(domain.path(), ec2)) {
+            std::error_code ec3;
+            for (const auto& f : std::filesystem::directory_iterator(box.path() / "tmp", ec3)) {
+                if (f.path().filename().string().find(marker) == std::string::npos) continue;
+                if (fs_->unlink(f.path().string()) == 0) ++removed;
+            }
+        }
+    }
+    return removed;
 }
 
 }  // namespace mw::delivery

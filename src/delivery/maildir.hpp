@@ -31,6 +31,15 @@ std::string escape_hostname(std::string_view host);
 // <secs>.M<usecs>P<pid>Q<n>R<random>.<host>,S=<size> — unique per host, process and call.
 std::string unique_name(std::string_view escaped_host, std::uint64_t size);
 
+// <received_at>.Q<queue_id>R<rcpt_index>.<host>,S=<size>: unique because queue ids are, and the
+// same on every attempt, so a redelivery after a crash can see that the file is already there
+// (exactly-once delivery across restarts; docs/spool.md).
+std::string delivery_name(const spool::Envelope& env, std::size_t rcpt_index,
+                          std::string_view escaped_host, std::uint64_t size);
+
+// "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 §4.1.3 address literal) for Received: TCP-info.
+std::string address_literal(std::string_view ip);
+
 // "Tue, 14 Nov 2023 22:13:20 +0000": RFC 5322 date-time in UTC, locale-independent.
 std::string rfc5322_date(std::int64_t unix_secs);
 
@@ -60,6 +69,12 @@ public:
     int sync_new(const std::string& dir);
     // Takes back a published file whose directory sync failed.
     void unpublish(const std::string& dir, const std::string& name);
+    // The file `name` is already in the mailbox: in new/, or (when search_cur) moved to cur/ by
+    // a mail client, possibly with ":2,<flags>" appended. Read-only.
+    bool contains(const std::string& dir, const std::string& name, bool search_cur) const;
+    // Removes tmp/ files that an earlier run of this host left behind when it was killed
+    // mid-write (names ending in ".<escaped_host>,S=<n>"). Returns how many were removed.
+    std::size_t remove_stale_tmp(std::string_view escaped_host);
 
 private:
     std::filesystem::path root_;

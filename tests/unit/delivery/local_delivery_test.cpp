@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <thread>
 
 #include "support/faulty_fs_ops.hpp"
@@ -204,6 +206,35 @@ TEST(LocalDeliveryMaildir, PartialFailureRetriesOnlyTheMissingRecipient) {
     EXPECT_EQ(d.stats().deferred, 1u);
     EXPECT_EQ(files_in(fx.mailbox("bob") / "new").size(), 1u);  // not twice
     EXPECT_EQ(files_in(fx.mailbox("eve") / "new").size(), 1u);
+}
+
+// The crash window of docs/spool.md: the file reached the mailbox (and a client already moved
+// it to cur/), but the delivered record did not reach the spool. The next attempt must find the
+// file by its per-message name and not deliver a second copy.
+TEST(LocalDeliveryMaildir, RedeliveryAfterCrashFindsTheFileAndWritesNoCopy) {
+    Fixture fx;
+    std::string data = make_body(7);
+    auto out = commit_sync(*fx.spool, make_envelope({"bob@example.org"}), data);
+    ASSERT_TRUE(out.ok);
+    spool::Envelope env = make_envelope({"bob@example.org"});
+    env.queue_id = out.queue_id;
+    std::string content =
+        trace_headers(env, "bob@example.org", "mx.example.net", line_ending_of(data)) + data;
+    std::string name = delivery_name(env, 0, escape_hostname("mx.example.net"), content.size());
+    fs::create_directories(fx.mailbox("bob") / "cur");
+    fs::create_directories(fx.mailbox("bob") / "new");
+    fs::create_directories(fx.mailbox("bob") / "tmp");
+    {
+        std::ofstream f(fx.mailbox("bob") / "cur" / (name + ":2,S"), std::ios::binary);
+        f << content;
+    }
+    LocalDelivery d(*fx.spool, fx.options(), real_fs_ops());
+    d.start();
+    ASSERT_TRUE(wait_for([&] { return fx.spool->stats().delivered == 1; }));
+    d.stop();
+    EXPECT_TRUE(files_in(fx.mailbox("bob") / "new").empty());
+    EXPECT_EQ(files_in(fx.mailbox("bob") / "cur").size(), 1u);
+    EXPECT_TRUE(files_in(fx.mailbox("bob") / "tmp").empty());
 }
 
 }  // namespace

@@ -9,23 +9,6 @@
 namespace mw::delivery {
 namespace {
 
-// Matches <digits>.M<6 digits>P<digits>Q<digits>R<16 hex>.<suffix> (std::regex trips a g++ 12
-// false warning under -Werror).
-bool has_maildir_shape(std::string_view n, std::string_view suffix) {
-    std::size_t i = 0;
-    auto run = [&](auto pred, std::size_t min, std::size_t max) {
-        std::size_t start = i;
-        while (i < n.size() && i - start < max && pred(n[i])) ++i;
-        return i - start >= min;
-    };
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    auto hex = [&](char c) { return digit(c) || (c >= 'a' && c <= 'f'); };
-    auto lit = [&](char c) { return i < n.size() && n[i++] == c; };
-    return run(digit, 1, 20) && lit('.') && lit('M') && run(digit, 6, 6) && lit('P') &&
-           run(digit, 1, 10) && lit('Q') && run(digit, 1, 20) && lit('R') && run(hex, 16, 16) &&
-           lit('.') && n.substr(i) == suffix;
-}
-
 TEST(MaildirPathSafety, RefusesComponentsThatLeaveTheRoot) {
     using namespace std::string_literals;
     for (std::string bad :
@@ -42,16 +25,49 @@ TEST(MaildirPathSafety, RefusesComponentsThatLeaveTheRoot) {
     EXPECT_EQ(quoted->local, "\"a@b\"");
 }
 
-TEST(MaildirUniqueNames, FollowTheMaildirSpecAndNeverRepeat) {
+TEST(MaildirUniqueNames, DeliveryNamesAreStablePerMessageAndRecipient) {
     EXPECT_EQ(escape_hostname("mx:1/a"), "mx\\0721\\057a");
+    spool::Envelope e = test::make_envelope({"a@example.org", "b@example.org"});
+    e.queue_id = "001k10sdk5xg393c1";
+    std::string host = escape_hostname("mx:1");
+    EXPECT_EQ(delivery_name(e, 0, host, 42), "1700000000.Q001k10sdk5xg393c1R0.mx\\0721,S=42");
+    // Same message and recipient: same name on every attempt (a retry can find it).
+    EXPECT_EQ(delivery_name(e, 1, host, 42), delivery_name(e, 1, host, 42));
     std::set<std::string> names;
-    for (int i = 0; i < 1000; ++i) {
-        std::string n = unique_name(escape_hostname("mx:1"), 42);
-        EXPECT_TRUE(has_maildir_shape(n, "mx\\0721,S=42")) << n;
-        EXPECT_EQ(n.find('/'), std::string::npos);
-        names.insert(n);
+    for (int q = 0; q < 50; ++q) {
+        e.queue_id = "q" + std::to_string(q);
+        for (std::size_t r = 0; r < 2; ++r) names.insert(delivery_name(e, r, host, 42));
     }
-    EXPECT_EQ(names.size(), 1000u);
+    EXPECT_EQ(names.size(), 100u);
+    for (const auto& n : names) EXPECT_EQ(n.find('/'), std::string::npos) << n;
+}
+
+TEST(MaildirUniqueNames, ContainsFindsNewAndClientMovedCurFiles) {
+    test::TempDir root;
+    Maildir md(root.path(), real_fs_ops());
+    std::string dir;
+    ASSERT_EQ(md.ensure(MailboxPath{"example.org", "bob"}, dir), 0);
+    EXPECT_FALSE(md.contains(dir, "1.Qabc", true));
+    ASSERT_EQ(md.write_tmp(dir, "1.Qabc", "x"), 0);
+    EXPECT_FALSE(md.contains(dir, "1.Qabc", true));  // tmp/ does not count
+    ASSERT_EQ(md.publish(dir, "1.Qabc"), 0);
+    EXPECT_TRUE(md.contains(dir, "1.Qabc", false));
+    std::filesystem::rename(dir + "/new/1.Qabc", dir + "/cur/1.Qabc:2,S");
+    EXPECT_FALSE(md.contains(dir, "1.Qabc", false));
+    EXPECT_TRUE(md.contains(dir, "1.Qabc", true));
+    EXPECT_FALSE(md.contains(dir, "1.Qab", true));  // a prefix of another name is not a match
+}
+
+TEST(MaildirUniqueNames, StaleTmpFilesOfThisHostAreRemoved) {
+    test::TempDir root;
+    Maildir md(root.path(), real_fs_ops());
+    std::string dir;
+    ASSERT_EQ(md.ensure(MailboxPath{"example.org", "bob"}, dir), 0);
+    ASSERT_EQ(md.write_tmp(dir, "1.Qa.mx,S=10", "partial"), 0);
+    ASSERT_EQ(md.write_tmp(dir, "1.M1P1.otherhost,S=10", "not ours"), 0);
+    EXPECT_EQ(md.remove_stale_tmp("mx"), 1u);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/tmp/1.Qa.mx,S=10"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/tmp/1.M1P1.otherhost,S=10"));
 }
 
 TEST(MaildirTraceHeaders, Rfc5322DateIsUtcAndLocaleFree) {
@@ -71,9 +87,9 @@ TEST(MaildirTraceHeaders, ReturnPathAndFoldedReceived) {
     std::string h = trace_headers(e, "bob@example.org", "mx.example.net", "\r\n");
     EXPECT_EQ(h,
               "Return-Path: <alice@example.com>\r\n"
-              "Received: from client.example.com (203.0.113.5) by mx.example.net (mailwarden)\r\n"
-              "\twith ESMTP id 0123456789abcdefg for <bob@example.org>;\r\n"
-              "\tTue, 14 Nov 2023 22:13:20 +0000\r\n");
+              "Received: from client.example.com ([203.0.113.5])\r\n"
+              "\tby mx.example.net (mailwarden) with ESMTP id 0123456789abcdefg\r\n"
+              "\tfor <bob@example.org>; Tue, 14 Nov 2023 22:13:20 +0000\r\n");
     e.sender = "";
     e.helo = "evil\r\nX-Injected: 1";
     std::string lf = trace_headers(e, "bob@example.org", "mx", "\n");
