@@ -153,8 +153,6 @@ TEST_F(Cli, ServeCreatesTheDemoAccountOnceAndRunsTheServer) {
     EXPECT_EQ(served_domains_, std::vector<std::string>{"example.test"});
     const std::string first = out();
     EXPECT_NE(first.find("  login:    demo@example.test\n"), std::string::npos) << first;
-    EXPECT_NE(first.find("  mx           127.0.0.1:2525"), std::string::npos) << first;
-    EXPECT_NE(first.find("  submissions  127.0.0.1:2465"), std::string::npos) << first;
     const auto at = first.find("  password: ");
     ASSERT_NE(at, std::string::npos);
     const std::string password = first.substr(at + 12, 16);
