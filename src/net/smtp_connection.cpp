@@ -59,8 +59,10 @@ void log_replies(const ConnectionInfo& info, const std::vector<smtp::Reply>& rep
         auto level = reply.code >= 400 ? spdlog::level::info : spdlog::level::debug;
         if (reply.id == smtp::ReplyId::Queued) level = spdlog::level::info;
         if (!spdlog::should_log(level)) continue;
-        spdlog::log(level, "session={} ip={} event=reply code={} reason={} text=\"{}\"",
-                    info.session_id, info.peer_ip, reply.code, reply.reason,
+        spdlog::log(level, "session={} ip={} event=reply cmd={} code={} reason={} text=\"{}\"",
+                    info.session_id, info.peer_ip,
+                    reply.command.empty() ? "-" : log::safe(reply.command, 32), reply.code,
+                    reply.reason,
                     log::safe(reply.lines.empty() ? std::string() : reply.lines.front(), 300));
     }
 }

@@ -169,7 +169,7 @@ const ReplyEntry& reply_entry(ReplyId id) {
 
 Reply make_reply(ReplyId id, ReplyArgs args) {
     const auto& entry = reply_entry(id);
-    Reply reply{id, entry.code, entry.esc, {fill(entry.text, args)}, entry.reason, false};
+    Reply reply{id, entry.code, entry.esc, {fill(entry.text, args)}, entry.reason, false, {}};
     // RFC 5321 §3.8: 421 means the server closes the channel; 221 answers QUIT.
     reply.close_after = entry.code == 421 || entry.code == 221;
     return reply;

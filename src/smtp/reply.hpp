@@ -102,6 +102,8 @@ struct Reply {
     std::vector<std::string> lines;  // text of each line, without code/esc prefix
     std::string_view reason;         // from the table
     bool close_after = false;        // 421/221: close the connection after sending
+    std::string command;             // the client's verb this answers ("" for greeting/timeout),
+                                     // for the log line; client bytes, so log it escaped
 };
 
 using ReplyArgs = std::initializer_list<std::pair<std::string_view, std::string_view>>;

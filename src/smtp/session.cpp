@@ -104,6 +104,7 @@ Step Session::on_timeout() {
     auto& s = *impl_;
     auto seconds = std::to_string(read_timeout().count());
     bool in_body = s.state == State::Data || s.state == State::Bdat;
+    s.command.clear();  // answers silence, not a command
     s.close(make_reply(in_body ? ReplyId::DataTimeout : ReplyId::Timeout,
                        {{"host", s.host()}, {"seconds", seconds}}));
     return s.take_step();
@@ -182,11 +183,13 @@ bool Session::Impl::process_command_line() {
 void Session::Impl::dispatch(std::string_view line) {
     auto parsed = parse_command(line);
     if (!parsed) {
+        this->command = verb_of(line);
         refuse_parse(line, parsed.error());
         return;
     }
     const Command& command = *parsed;
     const auto& spec = command_spec(command);
+    this->command = spec.name;
     std::optional<Reply> refusal;
     if ((spec.flags & kNeedsHelo) && !helo) {
         refusal = make_reply(ReplyId::NeedHelo, {{"command", spec.name}});
@@ -241,6 +244,7 @@ void Session::Impl::refuse_parse(std::string_view line, const ParseError& error)
 // errors count (RFC 5321 §4.2.1 5yz: the client did something wrong); 4xx replies are our
 // own temporary conditions or limits a correct client hits, so they do not.
 void Session::Impl::emit(Reply reply) {
+    reply.command = command;
     bool counts = reply.code >= 500 && !reply.close_after;
     step.replies.push_back(std::move(reply));
     if (counts && ++errors >= config.limits.max_errors) {
@@ -250,6 +254,7 @@ void Session::Impl::emit(Reply reply) {
 }
 
 void Session::Impl::close(Reply reply) {
+    reply.command = command;
     reply.close_after = true;
     step.replies.push_back(std::move(reply));
     step.io = Step::Io::Close;

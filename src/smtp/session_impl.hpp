@@ -64,7 +64,8 @@ struct Session::Impl {
     enum class Pending { None, Recipient, Commit } pending = Pending::None;
     std::string pending_rcpt;  // the address as the client wrote it
     int errors = 0;
-    Step step;  // the step being built; take_step() hands it out
+    std::string command;  // verb of the command being answered; copied into each reply for logs
+    Step step;            // the step being built; take_step() hands it out
 
     // session.cpp: input loop, dispatcher, reply bookkeeping
     Step take_step();

@@ -261,3 +261,22 @@ TEST(Rfc5321Http, HttpVerbClosesTheConnection) {
 
 }  // namespace
 }  // namespace mw::smtp
+
+namespace mw::smtp {
+namespace {
+
+// Logs name the command each reply answers (issue #2 part 7); the driver logs reply.command.
+TEST(SessionLogging, EveryReplyCarriesTheVerbItAnswers) {
+    Session s(SessionConfig{}, PeerInfo{"192.0.2.1", 1});
+    EXPECT_EQ(s.greet().replies.at(0).command, "");
+    auto step = s.on_input("EHLO a.example\r\nNOOP\r\nFROB x\r\n");
+    ASSERT_EQ(step.replies.size(), 3u);
+    EXPECT_EQ(step.replies[0].command, "EHLO");
+    EXPECT_EQ(step.replies[1].command, "NOOP");
+    EXPECT_EQ(step.replies[2].command, "FROB");
+    EXPECT_EQ(step.replies[2].code, 500);
+    EXPECT_EQ(s.on_timeout().replies.at(0).command, "");
+}
+
+}  // namespace
+}  // namespace mw::smtp
