@@ -30,11 +30,18 @@ struct Settings {
     std::size_t max_connections_per_ip = 50;
     smtp::SessionLimits limits;
     unsigned io_threads = 0;  // 0: one per core
-    unsigned delivery_threads = 2;
+    unsigned delivery_threads =
+        8;  // Maildir delivery is fsync-bound: one fsync in flight per thread
     std::string log_level = "info";  // trace debug info warn error
     std::string log_file;            // empty: stderr
     std::chrono::seconds shutdown_grace{30};
     std::uint64_t spool_max_bytes = 0;  // 0: no limit other than the disk
+    // TLS certificate chain and key (PEM). Empty: a self-signed pair is generated on first start
+    // in DATA_DIR/tls/ (fine for tests and the dev default; clients will warn about it).
+    std::string tls_certificate;
+    std::string tls_key;
+    bool auth_on_mx = false;                  // offer AUTH on the MX listener too
+    bool auth_plaintext_on_loopback = false;  // AUTH without TLS, only from 127.0.0.0/8 and ::1
 };
 
 // The embedded dev default, resolved: data_dir absolute (relative to the working directory),

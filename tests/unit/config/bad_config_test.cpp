@@ -28,7 +28,9 @@ TEST_F(BadConfig, UnknownKeyNamesKeyFileAndLine) {
     EXPECT_EQ(error_for("datadir = \"x\"\n"),
               at(1, 1) + "unknown key 'datadir' (mailwarden config --defaults lists every key)");
     EXPECT_EQ(error_for("[tls]\ncert = \"x\"\n"),
-              at(1, 2) + "unknown key 'tls' (mailwarden config --defaults lists every key)");
+              at(2, 1) + "unknown key 'tls.cert' (mailwarden config --defaults lists every key)");
+    EXPECT_EQ(error_for("[imap]\nport = 1\n"),
+              at(1, 2) + "unknown key 'imap' (mailwarden config --defaults lists every key)");
 }
 
 TEST_F(BadConfig, UnknownListenerName) {

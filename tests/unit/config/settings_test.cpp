@@ -56,6 +56,12 @@ level = "debug"
 file = "logs/mw.log"
 [spool]
 max_bytes = 18
+[tls]
+certificate = "tls/cert.pem"
+key = "tls/key.pem"
+[auth]
+on_mx = true
+plaintext_on_loopback = true
 [listeners.mx]
 addresses = ["0.0.0.0:25", "[::]:25"]
 enabled = false
@@ -87,6 +93,10 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.log_level, "debug");
     EXPECT_EQ(s.log_file, (dir_ / "logs/mw.log").string());
     EXPECT_EQ(s.spool_max_bytes, 18u);
+    EXPECT_EQ(s.tls_certificate, (dir_ / "tls/cert.pem").string());
+    EXPECT_EQ(s.tls_key, (dir_ / "tls/key.pem").string());
+    EXPECT_TRUE(s.auth_on_mx);
+    EXPECT_TRUE(s.auth_plaintext_on_loopback);
     ASSERT_EQ(s.listeners.size(), 3u);
     EXPECT_EQ(s.listeners[0].addresses, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
     EXPECT_EQ(s.listeners[1].addresses, std::vector<std::string>{"localhost:587"});
