@@ -20,6 +20,7 @@ struct LocalDelivery::Job {
     spool::SpooledMessage msg;
     std::vector<File> files;
     std::size_t wanted = 0;  // distinct recipients not delivered before this attempt
+    std::size_t remote = 0;  // recipients for outbound delivery: not ours to write
 };
 
 LocalDelivery::LocalDelivery(spool::Spool& spool, LocalDeliveryOptions options,
@@ -85,7 +86,7 @@ void LocalDelivery::deliver(std::vector<spool::SpooledMessage>& batch) {
     std::vector<Job> jobs;
     jobs.reserve(batch.size());
     for (auto& m : batch) {
-        jobs.push_back(Job{std::move(m), {}, 0});
+        jobs.push_back(Job{std::move(m), {}, 0, 0});
         write_files(jobs.back());
     }
     publish_files(jobs);
@@ -107,6 +108,10 @@ void LocalDelivery::write_files(Job& job) {
     for (std::size_t index = 0; index < env.recipients.size(); ++index) {
         const auto& rcpt = env.recipients[index];
         if (!skip.insert(rcpt).second) continue;  // delivered earlier, or listed twice
+        if (options_.is_local && !options_.is_local(rcpt)) {
+            ++job.remote;
+            continue;
+        }
         ++job.wanted;
         auto mb = mailbox_for(rcpt);
         if (!mb) {
@@ -193,6 +198,16 @@ void LocalDelivery::finish(Job& job) {
         // matched against the file; its ",S=" must not be escaped.
         spdlog::info("event=delivered id={} rcpt={} file={} size={} delay={}", env.queue_id,
                      log::safe(f.rcpt), f.name, f.size, delay);
+    }
+    if (ok == job.wanted && job.remote > 0) {
+        // Local copies are written (and found again by name after a restart); the message stays
+        // in the spool until outbound delivery takes the remote recipients.
+        ++stats_.deferred;
+        lk.unlock();
+        spdlog::info("event=held id={} remote_recipients={} reason=outbound_delivery_not_available",
+                     env.queue_id, job.remote);
+        spool_.defer(env.queue_id, options_.outbound_hold);
+        return;
     }
     if (ok == job.wanted) {
         done_rcpts_.erase(env.queue_id);

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +32,10 @@ struct LocalDeliveryOptions {
     std::size_t batch = 16;                         // messages per worker round
     std::chrono::milliseconds retry_delay{30'000};  // defer after a failed attempt
     std::chrono::milliseconds poll{200};            // how soon stop() is noticed when idle
+    // Which recipients have a mailbox here. The others (relayed for authenticated users) stay
+    // queued in the spool for outbound delivery (issue #4); unset: every recipient is local.
+    std::function<bool(std::string_view rcpt)> is_local;
+    std::chrono::milliseconds outbound_hold{3'600'000};  // re-offer interval while no outbound
 };
 
 struct LocalDeliveryStats {

@@ -237,5 +237,24 @@ TEST(LocalDeliveryMaildir, RedeliveryAfterCrashFindsTheFileAndWritesNoCopy) {
     EXPECT_TRUE(files_in(fx.mailbox("bob") / "tmp").empty());
 }
 
+// Relayed recipients (issue #3) have no mailbox here: their copy waits in the spool for outbound
+// delivery, the local copy is written, and nothing is ever written under the remote domain.
+TEST(LocalDeliveryMaildir, RemoteRecipientsStayQueuedAndAreNeverWrittenLocally) {
+    Fixture fx;
+    auto out = commit_sync(*fx.spool, make_envelope({"bob@example.org", "carol@remote.example"}),
+                           make_body(3));
+    ASSERT_TRUE(out.ok);
+    auto options = fx.options();
+    options.is_local = [](std::string_view rcpt) { return rcpt.ends_with("@example.org"); };
+    LocalDelivery d(*fx.spool, options, real_fs_ops());
+    d.start();
+    ASSERT_TRUE(wait_for([&] { return files_in(fx.mailbox("bob") / "new").size() == 1; }));
+    ASSERT_TRUE(wait_for([&] { return d.stats().deferred >= 1; }));
+    d.stop();
+    EXPECT_EQ(fx.spool->stats().delivered, 0u);
+    EXPECT_EQ(fx.spool->stats().pending, 1u);
+    EXPECT_FALSE(fs::exists(fx.mail_root.path() / "remote.example"));
+}
+
 }  // namespace
 }  // namespace mw::delivery
