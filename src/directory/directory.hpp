@@ -1,5 +1,6 @@
-// The directory: hosted domains and users (login = full email address). An interface so that a
-// PostgreSQL backend can replace the embedded SQLite one for multi-node setups.
+// The directory: hosted domains, users (login = full email address), aliases (one address that
+// delivers to one or more mailboxes, or a per-domain catch-all "@domain") and send-as grants.
+// An interface so that a PostgreSQL backend can replace the embedded SQLite one.
 // Lookups are case-insensitive in the domain and in ASCII letters of the local part; UTF-8
 // addresses (RFC 6531) are stored and compared byte-exact apart from ASCII case.
 #pragma once
@@ -21,6 +22,20 @@ struct User {
     std::string local_part;
     std::string domain;
     std::string password_hash;  // "$argon2id$...", or an imported crypt hash
+};
+
+// An alias: mail to `address` is delivered to every target. address is "local@domain", or
+// "@domain" for the domain's catch-all (used only when no user or alias matches).
+struct Alias {
+    std::string address;
+    std::vector<std::string> targets;  // canonical, sorted; users here or external addresses
+};
+
+// What an address names here. targets: the canonical mailboxes mail is delivered to (the user
+// itself for User; the alias targets for Alias and CatchAll; empty for Unknown and NotLocal).
+struct Resolution {
+    enum class Kind { User, Alias, CatchAll, Unknown, NotLocal } kind = Kind::Unknown;
+    std::vector<std::string> targets;
 };
 
 // A storage failure (I/O error, disk full, database still locked after the busy timeout). Lookups
@@ -53,6 +68,39 @@ public:
                                                std::string_view password_hash) = 0;
     virtual Result<bool, std::string> remove_user(std::string_view address) = 0;
     virtual std::vector<User> list_users(std::optional<std::string_view> domain = {}) = 0;
+    // Replaces the hash (user passwd, rehash after login). Errors: no such user, empty hash.
+    virtual Result<bool, std::string> set_password_hash(std::string_view address,
+                                                        std::string_view password_hash) = 0;
+
+    // Order: user, alias, catch-all of the domain, unknown. A domain that is not hosted (or an
+    // address that is not valid) gives NotLocal; an invalid local part in a hosted domain gives
+    // Unknown (never the catch-all). Alias targets in a hosted domain that are no longer users
+    // are left out; an alias with no target left is Unknown.
+    virtual Resolution resolve_recipient(std::string_view address) = 0;
+
+    // Creates the alias, or adds targets to an existing one. The alias must be in a hosted domain
+    // and not be a user; a target in a hosted domain must be a user (no alias chains); other
+    // targets are external addresses. Returns the alias with all its targets.
+    virtual Result<Alias, std::string> add_alias(std::string_view alias,
+                                                 const std::vector<std::string>& targets) = 0;
+    virtual Result<bool, std::string> remove_alias(std::string_view alias) = 0;
+    // Sorted by domain, then address (the catch-all first).
+    virtual std::vector<Alias> list_aliases(std::optional<std::string_view> domain = {}) = 0;
+
+    // A grant lets `login` (a user) use `address` as MAIL FROM. Errors: no such user, invalid
+    // address, grant exists. Grants disappear with the user.
+    virtual Result<bool, std::string> add_send_as(std::string_view login,
+                                                  std::string_view address) = 0;
+    virtual Result<bool, std::string> remove_send_as(std::string_view login,
+                                                     std::string_view address) = 0;
+    virtual std::vector<std::string> list_send_as(std::string_view login) = 0;
+
+    // True when the user `login` owns `address`: it is the login itself, an alias with the login
+    // among its targets (not a catch-all), or a send-as grant. Case rules as for lookups.
+    virtual bool may_send_as(std::string_view login, std::string_view address) = 0;
+    // Everything may_send_as accepts for the login: its own address first, then the rest sorted.
+    // Empty when the login is not a user.
+    virtual std::vector<std::string> owned_addresses(std::string_view login) = 0;
 };
 
 // Opens (creating if needed) the SQLite file, normally DATA_DIR/directory.sqlite3, in WAL mode

@@ -1,19 +1,16 @@
 // The embedded Directory: one SQLite connection behind a mutex. Writes are single statements, so
 // the constraints (primary keys, the domain foreign key) decide races with another process (the
 // CLI while the server runs) and their error codes become the user-facing messages.
-#include <sqlite3.h>
-
 #include <array>
-#include <mutex>
 
 #include "directory/address.hpp"
-#include "directory/directory.hpp"
+#include "directory/sqlite_support.hpp"
 
 namespace mw::directory {
 namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a released entry: append.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"sql(
     CREATE TABLE domains (
         name       TEXT PRIMARY KEY NOT NULL,
@@ -28,45 +25,35 @@ constexpr std::array<std::string_view, 1> kMigrations = {
     );
     CREATE INDEX users_by_domain ON users(domain, local_part);
     )sql",
+    // v2: aliases (local_part '' is the domain's catch-all "@domain") and send-as grants.
+    // Alias targets are not foreign keys: they may be external addresses; lookups skip local
+    // targets whose user was removed.
+    R"sql(
+    CREATE TABLE aliases (
+        address    TEXT PRIMARY KEY NOT NULL,
+        local_part TEXT NOT NULL,
+        domain     TEXT NOT NULL REFERENCES domains(name) ON DELETE RESTRICT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX aliases_by_domain ON aliases(domain, local_part);
+    CREATE TABLE alias_targets (
+        alias  TEXT NOT NULL REFERENCES aliases(address) ON DELETE CASCADE,
+        target TEXT NOT NULL,
+        PRIMARY KEY (alias, target)
+    );
+    CREATE INDEX alias_targets_by_target ON alias_targets(target);
+    CREATE TABLE send_as (
+        login      TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,
+        address    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (login, address)
+    );
+    )sql",
 };
 
-class Statement {
-public:
-    Statement(sqlite3* db, std::string_view sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
-            SQLITE_OK)
-            throw StorageError(std::string("directory: ") + sqlite3_errmsg(db));
-    }
-    ~Statement() { sqlite3_finalize(stmt_); }
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
+}  // namespace
 
-    Statement& bind(int index, std::string_view text) {
-        sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                          SQLITE_TRANSIENT);
-        return *this;
-    }
-    // SQLITE_ROW, SQLITE_DONE or a constraint code; anything else is a storage failure.
-    int step() {
-        const int rc = sqlite3_step(stmt_);
-        if (rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT) {
-            return rc == SQLITE_CONSTRAINT ? sqlite3_extended_errcode(db_) : rc;
-        }
-        throw StorageError(std::string("directory: ") + sqlite3_errmsg(db_));
-    }
-    std::string text(int column) {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
-                 : std::string();
-    }
-    std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const std::string& sql) {
+void detail::exec(sqlite3* db, const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : sqlite3_errmsg(db);
@@ -75,35 +62,19 @@ void exec(sqlite3* db, const std::string& sql) {
     }
 }
 
+namespace {
+
+using detail::exec;
+using detail::SqliteDirectory;
+using detail::Statement;
+
 User read_user(Statement& st) {
     return User{st.text(0), st.text(1), st.text(2), st.text(3)};
 }
 
-class SqliteDirectory final : public Directory {
-public:
-    explicit SqliteDirectory(sqlite3* db) : db_(db) {}
-    ~SqliteDirectory() override { sqlite3_close(db_); }
-    SqliteDirectory(const SqliteDirectory&) = delete;
-    SqliteDirectory& operator=(const SqliteDirectory&) = delete;
+}  // namespace
 
-    void configure_and_migrate();
-
-    bool is_local_domain(std::string_view domain) override;
-    std::optional<User> find_user(std::string_view address) override;
-    Result<bool, std::string> add_domain(std::string_view domain) override;
-    Result<bool, std::string> remove_domain(std::string_view domain) override;
-    std::vector<std::string> list_domains() override;
-    Result<User, std::string> add_user(std::string_view address,
-                                       std::string_view password_hash) override;
-    Result<bool, std::string> remove_user(std::string_view address) override;
-    std::vector<User> list_users(std::optional<std::string_view> domain) override;
-
-private:
-    std::int64_t count_users(const std::string& domain);
-
-    std::mutex mutex_;
-    sqlite3* db_;
-};
+namespace detail {
 
 void SqliteDirectory::configure_and_migrate() {
     std::lock_guard lock(mutex_);
@@ -167,23 +138,24 @@ Result<bool, std::string> SqliteDirectory::add_domain(std::string_view domain) {
     return true;
 }
 
-std::int64_t SqliteDirectory::count_users(const std::string& domain) {
-    Statement st(db_, "SELECT COUNT(*) FROM users WHERE domain = ?1");
-    st.bind(1, domain).step();
-    return st.integer(0);
-}
-
 Result<bool, std::string> SqliteDirectory::remove_domain(std::string_view domain) {
     auto name = canonical_domain(domain);
     if (!name) return unexpected(name.error());
     std::lock_guard lock(mutex_);
     Statement st(db_, "DELETE FROM domains WHERE name = ?1");
-    // Any constraint here is the users.domain reference (ON DELETE RESTRICT reports it with a
-    // trigger code, not SQLITE_CONSTRAINT_FOREIGNKEY).
+    // Any constraint here is the users.domain or aliases.domain reference (ON DELETE RESTRICT
+    // reports it with a trigger code, not SQLITE_CONSTRAINT_FOREIGNKEY).
     if ((st.bind(1, *name).step() & 0xff) == SQLITE_CONSTRAINT) {
-        return unexpected("domain " + *name + " still has " + std::to_string(count_users(*name)) +
-                          " user(s): remove them first (mailwarden user list --domain " + *name +
-                          ")");
+        const auto users = count_rows("SELECT COUNT(*) FROM users WHERE domain = ?1", *name);
+        const auto aliases = count_rows("SELECT COUNT(*) FROM aliases WHERE domain = ?1", *name);
+        if (aliases == 0)
+            return unexpected("domain " + *name + " still has " + std::to_string(users) +
+                              " user(s): remove them first (mailwarden user list --domain " +
+                              *name + ")");
+        return unexpected("domain " + *name + " still has " + std::to_string(users) +
+                          " user(s) and " + std::to_string(aliases) +
+                          " alias(es): remove them first (mailwarden user list --domain " + *name +
+                          "; mailwarden alias list --domain " + *name + ")");
     }
     if (sqlite3_changes(db_) == 0) return unexpected("domain " + *name + " is not hosted here");
     return true;
@@ -204,9 +176,11 @@ Result<User, std::string> SqliteDirectory::add_user(std::string_view address,
     if (password_hash.empty()) return unexpected(std::string("empty password hash"));
     User user{addr->address(), addr->local_part, addr->domain, std::string(password_hash)};
     std::lock_guard lock(mutex_);
+    // One statement, so an alias of the same name added concurrently cannot slip in between.
     Statement st(db_,
                  "INSERT INTO users (address, local_part, domain, password_hash, created_at) "
-                 "VALUES (?1, ?2, ?3, ?4, CAST(strftime('%s','now') AS INTEGER))");
+                 "SELECT ?1, ?2, ?3, ?4, CAST(strftime('%s','now') AS INTEGER) "
+                 "WHERE NOT EXISTS (SELECT 1 FROM aliases WHERE address = ?1)");
     const int rc = st.bind(1, user.address)
                        .bind(2, user.local_part)
                        .bind(3, user.domain)
@@ -216,6 +190,9 @@ Result<User, std::string> SqliteDirectory::add_user(std::string_view address,
         return unexpected("domain " + user.domain + " is not hosted here: add it first with " +
                           "'mailwarden domain add " + user.domain + "'");
     if (rc != SQLITE_DONE) return unexpected("user " + user.address + " already exists");
+    if (sqlite3_changes(db_) == 0)
+        return unexpected(user.address + " is an alias: remove it first with 'mailwarden alias " +
+                          "remove " + user.address + "'");
     return user;
 }
 
@@ -246,7 +223,30 @@ std::vector<User> SqliteDirectory::list_users(std::optional<std::string_view> do
     return out;
 }
 
-}  // namespace
+Result<bool, std::string> SqliteDirectory::set_password_hash(std::string_view address,
+                                                             std::string_view password_hash) {
+    auto addr = canonical_address(address);
+    if (!addr) return unexpected(addr.error());
+    if (password_hash.empty()) return unexpected(std::string("empty password hash"));
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "UPDATE users SET password_hash = ?2 WHERE address = ?1");
+    st.bind(1, addr->address()).bind(2, password_hash).step();
+    if (sqlite3_changes(db_) == 0) return unexpected("user " + addr->address() + " does not exist");
+    return true;
+}
+
+std::int64_t SqliteDirectory::count_rows(std::string_view sql, const std::string& key) {
+    Statement st(db_, sql);
+    st.bind(1, key).step();
+    return st.integer(0);
+}
+
+bool SqliteDirectory::row_exists(std::string_view sql, const std::string& key) {
+    Statement st(db_, sql);
+    return st.bind(1, key).step() == SQLITE_ROW;
+}
+
+}  // namespace detail
 
 Result<std::unique_ptr<Directory>, std::string> open_sqlite_directory(
     const std::filesystem::path& file) {
