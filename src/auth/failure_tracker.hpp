@@ -53,6 +53,12 @@ Result<Cidr, std::string> parse_cidr(std::string_view text);
 // Canonical text of an IP ("::ffff:192.0.2.1" -> "192.0.2.1"); nullopt if not an IP.
 std::optional<std::string> canonical_ip(std::string_view text);
 
+// The account delay rule: the first account_free_failures failed AUTHs of an account within
+// `window` cost nothing; each further one waits account_first_delay, doubling per failure
+// (1, 2, 4, 8 s), capped at account_max_delay (15 s). It counts failures from every IP, which is
+// what slows an attack spread over many IPs. It is a delay, never a refusal: the real user on a
+// clean (unbanned) IP still logs in, waiting at most account_max_delay, and that success resets
+// the account's count. Account names are compared case-insensitively (ASCII).
 struct FailureOutcome {
     bool ban_started = false;               // this failure started a ban of the IP
     std::optional<TimePoint> banned_until;  // set when the IP is banned now

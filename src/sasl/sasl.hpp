@@ -14,10 +14,10 @@ namespace mw::sasl {
 inline constexpr std::size_t kMaxResponse = 12288;
 
 enum class Error {
-    BadBase64,    // 501 5.5.2 (RFC 4954 §4)
-    Cancelled,    // the client sent "*": 501 5.7.0
-    Malformed,    // decoded, but not the mechanism's syntax: 501 5.5.2
-    TooLong,      // over kMaxResponse
+    BadBase64,  // 501 5.5.2 (RFC 4954 §4)
+    Cancelled,  // the client sent "*": 501 5.7.0
+    Malformed,  // decoded, but not the mechanism's syntax: 501 5.5.2
+    TooLong,    // over kMaxResponse
 };
 
 // Strict RFC 4648 base64: no whitespace, correct padding, no trailing garbage. "=" alone is an
