@@ -1,4 +1,4 @@
-// The command line: `mailwarden serve|domain|user|config ...` (CLI11).
+// The command line: `mailwarden serve|domain|user|alias|config ...` (CLI11).
 // Exit codes: 0 ok, 1 usage or validation error (one line on stderr naming the problem),
 // 2 runtime error (disk, database, server failure).
 // Security: passwords never come from argv (visible in ps and shell history): only from a

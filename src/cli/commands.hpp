@@ -43,6 +43,14 @@ void add_serve_command(CLI::App& app, Context& ctx);
 void add_domain_commands(CLI::App& app, Context& ctx);
 void add_user_commands(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
+void add_alias_commands(CLI::App& app, Context& ctx);
+// `user send-as ...`, under the `user` subcommand.
+void add_send_as_commands(CLI::App& user, Context& ctx);
+
+// A hash given with --hash: returns it unchanged when auth::verify_password can check it
+// (SHA512-CRYPT, BLF-CRYPT, yescrypt, argon2id; Dovecot {SCHEME} prefix optional), else an error
+// naming the accepted schemes (hash_import.cpp). Costs at most one crypt(3) run.
+Result<std::string, std::string> check_imported_hash(std::string_view hash);
 
 // Prompt without echo on the real terminal (password_input.cpp).
 std::optional<std::string> read_secret_from_terminal(std::string_view prompt);

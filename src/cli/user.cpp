@@ -1,5 +1,6 @@
-// `mailwarden user add|remove|list`: accounts (login = full address). New passwords are hashed
-// with argon2id here; the plain password never reaches the directory or the log.
+// `mailwarden user add|remove|list|passwd`: accounts (login = full address). New passwords are
+// hashed with argon2id here; the plain password never reaches the directory or the log.
+// Imported hashes (--hash) are checked by check_imported_hash before they are stored.
 #include <nlohmann/json.hpp>
 
 #include "auth/password_hash.hpp"
@@ -12,6 +13,7 @@ namespace {
 struct UserArgs {
     std::string address;
     bool password_stdin = false;
+    std::optional<std::string> hash;  // --hash: an imported hash instead of a password
     std::optional<std::string> domain;
     bool json = false;
 };
@@ -26,18 +28,41 @@ std::string read_password_line(Io& io) {
     return line;
 }
 
-std::string prompt_password(Io& io) {
+std::string prompt_password(Io& io, std::string_view command) {
     if (!io.read_secret)
         throw CommandError{kExitUsage,
                            "no terminal to ask for the password: pipe it in with "
                            "--password-stdin, e.g. printf '%s\\n' \"$PASSWORD\" | mailwarden "
-                           "user add ADDRESS --password-stdin"};
+                           "user " +
+                               std::string(command) + " ADDRESS --password-stdin"};
     auto first = io.read_secret("Password: ");
     auto second = first ? io.read_secret("Repeat password: ") : std::nullopt;
     if (!first || !second) throw CommandError{kExitUsage, "password entry aborted"};
     if (*first != *second)
         throw CommandError{kExitUsage, "the two passwords differ; nothing changed"};
     return *first;
+}
+
+// The hash to store: the checked --hash, or argon2id of a password read by the usual rules.
+std::string new_password_hash(Context& ctx, const UserArgs& args, std::string_view command) {
+    if (args.hash) {
+        auto checked = check_imported_hash(*args.hash);
+        if (!checked) throw CommandError{kExitUsage, checked.error()};
+        return std::move(*checked);
+    }
+    const std::string password =
+        args.password_stdin ? read_password_line(ctx.io) : prompt_password(ctx.io, command);
+    if (password.empty()) throw CommandError{kExitUsage, "empty password; nothing changed"};
+    if (password.size() > auth::kMaxPasswordBytes)
+        throw CommandError{kExitUsage, "password longer than " +
+                                           std::to_string(auth::kMaxPasswordBytes) + " bytes"};
+    auto hash = auth::hash_password(password);
+    if (!hash) throw CommandError{kExitRuntime, hash.error()};
+    return std::move(*hash);
+}
+
+std::string stored_as(const UserArgs& args) {
+    return args.hash ? "imported hash stored as given" : "password stored as an argon2id hash";
 }
 
 int user_add(Context& ctx, const UserArgs& args) {
@@ -53,17 +78,25 @@ int user_add(Context& ctx, const UserArgs& args) {
     if (dir->find_user(address->address()))
         throw CommandError{kExitUsage, "user " + address->address() + " already exists"};
 
-    const std::string password =
-        args.password_stdin ? read_password_line(ctx.io) : prompt_password(ctx.io);
-    if (password.empty()) throw CommandError{kExitUsage, "empty password; nothing changed"};
-    if (password.size() > auth::kMaxPasswordBytes)
-        throw CommandError{kExitUsage, "password longer than " +
-                                           std::to_string(auth::kMaxPasswordBytes) + " bytes"};
-    auto hash = auth::hash_password(password);
-    if (!hash) throw CommandError{kExitRuntime, hash.error()};
-    auto user = dir->add_user(address->address(), *hash);
+    const std::string hash = new_password_hash(ctx, args, "add");
+    auto user = dir->add_user(address->address(), hash);
     if (!user) throw CommandError{kExitUsage, user.error()};
-    ctx.io.out << "added user " << user->address << " (password stored as an argon2id hash)\n";
+    ctx.io.out << "added user " << user->address << " (" << stored_as(args) << ")\n";
+    return kExitOk;
+}
+
+int user_passwd(Context& ctx, const UserArgs& args) {
+    auto address = directory::canonical_address(args.address);
+    if (!address) throw CommandError{kExitUsage, address.error()};
+    auto dir = ctx.open_directory(ctx.load_settings());
+    if (!dir->find_user(address->address()))  // before the password is typed
+        throw CommandError{kExitUsage, "user " + address->address() +
+                                           " does not exist (see mailwarden user list)"};
+    const std::string hash = new_password_hash(ctx, args, "passwd");
+    auto changed = dir->set_password_hash(address->address(), hash);
+    if (!changed) throw CommandError{kExitUsage, changed.error()};
+    ctx.io.out << "changed the password of " << address->address() << " (" << stored_as(args)
+               << ")\n";
     return kExitOk;
 }
 
@@ -95,6 +128,16 @@ int user_list(Context& ctx, const UserArgs& args) {
     return kExitOk;
 }
 
+void add_password_options(CLI::App& cmd, UserArgs& args) {
+    auto* stdin_flag =
+        cmd.add_flag("--password-stdin", args.password_stdin,
+                     "Read the password as one line from standard input (for scripts)");
+    cmd.add_option("--hash", args.hash,
+                   "Import an existing hash instead of a password: {SHA512-CRYPT}$6$..., "
+                   "{BLF-CRYPT}$2y$..., $y$... (yescrypt) or $argon2id$...; single-quote it")
+        ->excludes(stdin_flag);
+}
+
 }  // namespace
 
 void add_user_commands(CLI::App& app, Context& ctx) {
@@ -105,8 +148,7 @@ void add_user_commands(CLI::App& app, Context& ctx) {
     auto* add = user->add_subcommand(
         "add", "Create an account; asks for the password on the terminal (twice, no echo)");
     add->add_option("ADDRESS", args->address, "e.g. alice@example.org")->required();
-    add->add_flag("--password-stdin", args->password_stdin,
-                  "Read the password as one line from standard input (for scripts)");
+    add_password_options(*add, *args);
     add_global_options(*add, ctx);
     add->callback([&ctx, args] { ctx.action = [&ctx, args] { return user_add(ctx, *args); }; });
 
@@ -121,6 +163,16 @@ void add_user_commands(CLI::App& app, Context& ctx) {
     list->add_flag("--json", args->json, "JSON array of {address, local_part, domain}");
     add_global_options(*list, ctx);
     list->callback([&ctx, args] { ctx.action = [&ctx, args] { return user_list(ctx, *args); }; });
+
+    auto* passwd = user->add_subcommand(
+        "passwd", "Set a new password; asks on the terminal (twice, no echo) like user add");
+    passwd->add_option("ADDRESS", args->address)->required();
+    add_password_options(*passwd, *args);
+    add_global_options(*passwd, ctx);
+    passwd->callback(
+        [&ctx, args] { ctx.action = [&ctx, args] { return user_passwd(ctx, *args); }; });
+
+    add_send_as_commands(*user, ctx);
 }
 
 }  // namespace mw::cli

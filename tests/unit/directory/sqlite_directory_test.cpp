@@ -1,6 +1,7 @@
 #include "directory/directory.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -140,6 +141,32 @@ TEST_F(SqliteDirectoryTest, ConcurrentThreadsOnOneConnectionAndTwoConnections) {
     }
     for (auto& th : threads) th.join();
     EXPECT_EQ(a->list_users().size(), 100u);
+}
+
+TEST_F(SqliteDirectoryTest, MigratesAVersionOneFileAndKeepsItsUsers) {
+    // A file written before aliases existed (schema v1, as released with issue #2).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(sqlite_directory_file(dir_).c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE domains (name TEXT PRIMARY KEY NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE TABLE users (address TEXT PRIMARY KEY NOT NULL, local_part TEXT NOT NULL,"
+        " domain TEXT NOT NULL REFERENCES domains(name) ON DELETE RESTRICT,"
+        " password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE INDEX users_by_domain ON users(domain, local_part);"
+        "INSERT INTO domains VALUES ('example.test', 0);"
+        "INSERT INTO users VALUES ('a@example.test', 'a', 'example.test', 'h', 0);";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    auto d = open();
+    EXPECT_TRUE(d->find_user("a@example.test").has_value());
+    ASSERT_TRUE(d->add_alias("team@example.test", {"a@example.test"}).ok());
+    EXPECT_EQ(d->resolve_recipient("team@example.test").targets,
+              std::vector<std::string>{"a@example.test"});
+    d.reset();
+    EXPECT_TRUE(open()->may_send_as("a@example.test", "team@example.test"));  // v2 is kept
 }
 
 TEST_F(SqliteDirectoryTest, OpenFailsWithThePathWhenTheFolderIsMissing) {
