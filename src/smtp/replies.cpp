@@ -26,8 +26,6 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
      "the mail server is shutting down for maintenance; nothing was lost, try again in a few minutes"},
     {R::Timeout, 421, {4, 4, 2}, "timeout",
      "{host} timeout: no command for {seconds} seconds, closing"},
-    {R::SubmissionNotYetAvailable, 554, {5, 3, 3}, "submission_not_available",
-     "{host}: mail submission (sending with a username and password) is not available in this version of mailwarden yet, it comes in a later version; mail to users of this server is accepted on the MX port 25"},
     {R::LocalError, 451, {4, 3, 0}, "local_error",
      "local error in processing: the message was not accepted, try again later"},
     {R::Closing, 221, {2, 0, 0}, "closing", "{host} closing connection, goodbye"},
@@ -50,8 +48,8 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
      "EXPN is not implemented: this server does not disclose the members of mailing lists, to protect their privacy"},
     {R::StartTlsNotAvailable, 502, {5, 5, 1}, "starttls_not_available",
      "STARTTLS is not available on this port yet: encryption comes in a later version of mailwarden, continue without STARTTLS"},
-    {R::AuthNotAvailable, 502, {5, 5, 1}, "auth_not_available",
-     "AUTH is not available on this port yet: authentication comes in a later version of mailwarden; mail to users of this server needs no AUTH"},
+    {R::AuthNotAvailable, 502, {5, 5, 1}, "auth_wrong_port",
+     "AUTH is not offered on this port, which receives mail from other servers: mail clients send on port 587 (STARTTLS) or 465 (SSL/TLS) with their full email address and password"},
     {R::NeedHelo, 503, {5, 5, 1}, "need_helo",
      "{command} must come after EHLO or HELO: send EHLO <your host name> first"},
     {R::NeedMail, 503, {5, 5, 1}, "need_mail",
@@ -94,8 +92,8 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
      "too many recipients: at most {max} are accepted per message; send this message to the remaining recipients in another message"},
     {R::UnknownUser, 550, {5, 1, 1}, "unknown_user",
      "<{rcpt}>: no such user here; check the address for typing mistakes, or ask the recipient for the correct address"},
-    {R::RelayDenied, 550, {5, 7, 1}, "relay_denied",
-     "<{rcpt}>: relaying denied: {ip} is not permitted to relay through this server without authentication"},
+    {R::RelayDenied, 550, {5, 7, 1}, "relay_unauthenticated",
+     "<{rcpt}>: relaying denied: {ip} is not permitted to relay through this server without authentication; turn on SMTP authentication in your mail client (username = your full email address, port 587 with STARTTLS or 465 with SSL/TLS)"},
     {R::RecipientTempFail, 451, {4, 3, 0}, "recipient_check_failed",
      "<{rcpt}>: the address cannot be checked right now because of a temporary local problem; try again later"},
     {R::BareLf, 550, {5, 6, 0}, "bare_lf",
@@ -114,6 +112,40 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
      "{host} timeout: no message data for {seconds} seconds, closing; the message was not accepted, send it again"},
     {R::TooManyErrors, 421, {4, 7, 0}, "too_many_errors",
      "{host} too many errors in this session ({count}), closing connection; check what the sending program does wrong before reconnecting"},
+    {R::StartTlsReady, 220, {2, 0, 0}, "starttls_ready", "Ready to start TLS"},
+    {R::StartTlsAlreadyActive, 503, {5, 5, 1}, "tls_already_active",
+     "TLS is already active on this connection; continue with EHLO"},
+    {R::AuthChallenge, 334, kNone, "auth_challenge", "{challenge}"},
+    {R::AuthOk, 235, {2, 7, 0}, "auth_ok", "authentication successful: logged in as {login}"},
+    {R::AuthCancelled, 501, {5, 7, 0}, "auth_cancelled", "authentication cancelled by the mail client"},
+    {R::AuthBadBase64, 501, {5, 5, 2}, "auth_bad_base64",
+     "the authentication data is not valid base64; the mail client sent something malformed, try again or update it"},
+    {R::AuthMalformed, 501, {5, 5, 2}, "auth_malformed",
+     "the {mechanism} authentication data is malformed; the mail client sent something this mechanism does not allow"},
+    {R::AuthUnknownMechanism, 504, {5, 5, 4}, "auth_mechanism_unsupported",
+     "{mechanism} is not a supported authentication mechanism here; set the mail client to normal password (PLAIN or LOGIN) over TLS"},
+    {R::AuthAlreadyDone, 503, {5, 5, 1}, "auth_already_done",
+     "already logged in as {login}; a session authenticates only once (RFC 4954)"},
+    {R::AuthInTransaction, 503, {5, 5, 1}, "auth_in_transaction",
+     "AUTH is not allowed while a message is in progress; send RSET first"},
+    {R::AuthNeedsTls, 538, {5, 7, 11}, "auth_needs_tls",
+     "Encryption required for requested authentication mechanism: set connection security to STARTTLS (port 587) or SSL/TLS (port 465) in your mail client, so the password never travels in clear text"},
+    {R::AuthShortUsername, 535, {5, 7, 8}, "auth_short_username",
+     "authentication failed: the username must be your full email address (like alice@example.org), not \"{username}\"; change the username in the outgoing server (SMTP) settings of your mail client"},
+    {R::AuthAuthzidMismatch, 535, {5, 7, 8}, "auth_authzid_mismatch",
+     "authentication failed: logging in on behalf of another user is not allowed; leave the authorization identity empty"},
+    {R::AuthFailed, 535, {5, 7, 8}, "auth_failed",
+     "authentication failed: wrong username or password; the username is your full email address, check the password in the outgoing server (SMTP) settings of your mail client"},
+    {R::AuthTempFail, 454, {4, 7, 0}, "auth_temporary_failure",
+     "authentication is temporarily unavailable because of a local problem; try again in a few minutes"},
+    {R::IpBanned, 421, {4, 7, 0}, "ip_banned",
+     "{ip} is temporarily blocked after too many failed logins, until {until}; correct the password in your mail client, then try again after that time"},
+    {R::AuthRequired, 530, {5, 7, 0}, "auth_required",
+     "Authentication required: turn on SMTP authentication in your mail client (outgoing server requires authentication), username = your full email address"},
+    {R::TlsRequired, 530, {5, 7, 0}, "tls_required",
+     "encryption required before sending on this port: set connection security to STARTTLS (port 587) or SSL/TLS (port 465) in your mail client and turn on authentication with your full email address"},
+    {R::SenderNotOwned, 553, {5, 7, 1}, "sender_not_owned",
+     "<{sender}>: sender address not owned by {login}; you may send as {allowed}"},
 }};
 // clang-format on
 
@@ -129,6 +161,23 @@ std::string sanitise(std::string_view value) {
         out.push_back(c);
     }
     return out;
+}
+
+// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including CRLF. A longer line (long
+// placeholder values) continues on "code-" lines, broken at a space, so no cause or fix is cut
+// off; `line` already carries its own prefix, `cont` is the prefix of continuation lines.
+std::string wrap(std::string line, const std::string& cont, std::size_t max, bool last) {
+    std::string out;
+    while (line.size() > max) {
+        auto cut = line.rfind(' ', max);
+        if (cut == std::string::npos || cut < cont.size() + max / 2) cut = max;  // no usable space
+        std::string head = line.substr(0, cut);
+        head[3] = '-';
+        out += head + "\r\n";
+        line = cont + line.substr(cut == max ? cut : cut + 1);
+    }
+    line[3] = last ? ' ' : '-';
+    return out + line + "\r\n";
 }
 
 std::string_view lookup(ReplyArgs args, std::string_view name) {
@@ -192,9 +241,7 @@ std::string render(const Reply& reply) {
         std::string line = code + (last ? ' ' : '-');
         if (!esc.empty()) line += esc + ' ';
         line += reply.lines[i];
-        if (line.size() > kMaxReplyLine - 2) line.resize(kMaxReplyLine - 2);
-        out += line;
-        out += "\r\n";
+        out += wrap(line, code + '-' + (esc.empty() ? "" : esc + ' '), kMaxReplyLine - 2, last);
     }
     return out;
 }

@@ -27,13 +27,12 @@ struct EnhancedCode {
 // make_reply() fills them. docs/replies.md is generated from the table (replies_test checks it).
 enum class ReplyId : std::uint16_t {
     // connection level (used by the network driver)
-    Greeting,                   // 220 {host}
-    ConnectionLimitGlobal,      // 421 4.7.0 {ip} {limit}
-    ConnectionLimitPerIp,       // 421 4.7.0 {ip} {limit}
-    ShuttingDown,               // 421 4.3.2
-    Timeout,                    // 421 4.4.2 {host} {seconds}
-    SubmissionNotYetAvailable,  // 554 5.3.3 {host}
-    LocalError,                 // 451 4.3.0
+    Greeting,               // 220 {host}
+    ConnectionLimitGlobal,  // 421 4.7.0 {ip} {limit}
+    ConnectionLimitPerIp,   // 421 4.7.0 {ip} {limit}
+    ShuttingDown,           // 421 4.3.2
+    Timeout,                // 421 4.4.2 {host} {seconds}
+    LocalError,             // 451 4.3.0
     // session replies
     Closing,               // 221 2.0.0 {host}
     EhloOk,                // 250 {host}; capability lines are appended
@@ -82,6 +81,26 @@ enum class ReplyId : std::uint16_t {
     InsufficientStorage,   // 452 4.3.1
     DataTimeout,           // 421 4.4.2 {host} {seconds}
     TooManyErrors,         // 421 4.7.0 {host} {count}
+    // TLS and AUTH (RFC 3207, RFC 4954, RFC 6409)
+    StartTlsReady,          // 220 2.0.0
+    StartTlsAlreadyActive,  // 503 5.5.1
+    AuthChallenge,          // 334 {challenge}
+    AuthOk,                 // 235 2.7.0 {login}
+    AuthCancelled,          // 501 5.7.0
+    AuthBadBase64,          // 501 5.5.2
+    AuthMalformed,          // 501 5.5.2 {mechanism}
+    AuthUnknownMechanism,   // 504 5.5.4 {mechanism}
+    AuthAlreadyDone,        // 503 5.5.1 {login}
+    AuthInTransaction,      // 503 5.5.1
+    AuthNeedsTls,           // 538 5.7.11
+    AuthShortUsername,      // 535 5.7.8 {username}
+    AuthAuthzidMismatch,    // 535 5.7.8
+    AuthFailed,             // 535 5.7.8
+    AuthTempFail,           // 454 4.7.0
+    IpBanned,               // 421 4.7.0 {ip} {until}
+    AuthRequired,           // 530 5.7.0
+    TlsRequired,            // 530 5.7.0
+    SenderNotOwned,         // 553 5.7.1 {sender} {login} {allowed}
     // keep last: the number of ids (the table test checks every id has one entry)
     Count_,
 };

@@ -60,12 +60,9 @@ Session& Session::operator=(Session&&) noexcept = default;
 
 Step Session::greet() {
     auto& s = *impl_;
-    if (s.config.listener != ListenerKind::Mx) {
-        // Submission needs AUTH and TLS, which come in a later version: refuse clearly
-        // instead of accepting mail we could not authenticate (RFC 6409 §4).
-        s.close(make_reply(ReplyId::SubmissionNotYetAvailable, {{"host", s.host()}}));
-        return s.take_step();
-    }
+    // RFC 8314 §3: on an implicit-TLS port the driver handshakes before the greeting, so the
+    // session is secure from the start (on_tls_ready then records what was negotiated).
+    if (s.config.tls_on_connect && !s.tls) s.tls.emplace();
     s.state = State::Command;
     s.step.replies.push_back(make_reply(ReplyId::Greeting, {{"host", s.host()}}));
     s.pump();  // an early talker's bytes are processed after the greeting
@@ -79,6 +76,8 @@ Step Session::on_input(std::string_view bytes) {
         return s.take_step();
     }
     assert(s.pending == Impl::Pending::None);
+    // RFC 3207 §4.2 / CVE-2011-0411: nothing sent before the TLS handshake may be executed.
+    if (s.awaiting_tls) return s.take_step();
     s.buffer.append(bytes);
     if (s.state != State::Greeting && s.pending == Impl::Pending::None) s.pump();
     return s.take_step();
@@ -91,11 +90,22 @@ Step Session::resume(const EffectResult& result) {
         s.resume_recipient(std::get<RecipientVerdict>(result));
     } else if (pending == Impl::Pending::Commit && std::holds_alternative<CommitVerdict>(result)) {
         s.resume_commit(std::get<CommitVerdict>(result));
+    } else if (pending == Impl::Pending::Auth && std::holds_alternative<AuthVerdict>(result)) {
+        s.resume_auth(std::get<AuthVerdict>(result));
+    } else if (pending == Impl::Pending::Sender && std::holds_alternative<SenderVerdict>(result)) {
+        s.resume_sender(std::get<SenderVerdict>(result));
     } else {
         // A driver bug (no effect pending, or the wrong answer): fail safe, never say 250.
         assert(false && "resume() without a matching effect");
         s.emit(make_reply(ReplyId::LocalError));
     }
+    s.pump();
+    return s.take_step();
+}
+
+Step Session::on_tls_ready(const TlsInfo& tls) {
+    auto& s = *impl_;
+    s.on_tls_ready(tls);
     s.pump();
     return s.take_step();
 }
@@ -176,7 +186,10 @@ bool Session::Impl::process_command_line() {
     }
     auto line = avail.substr(0, lf);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    dispatch(line);
+    if (auth_step != AuthStep::None)
+        auth_response(line);  // RFC 4954 §4: a SASL response, not a command
+    else
+        dispatch(line);
     return true;
 }
 

@@ -33,6 +33,16 @@ struct SessionConfig {
     ListenerKind listener = ListenerKind::Mx;
     std::string hostname = "localhost";  // our name in the greeting, EHLO and Received:
     SessionLimits limits;
+    bool tls_available = false;           // a certificate is loaded: STARTTLS may be offered
+    bool tls_on_connect = false;          // implicit TLS (RFC 8314): secure before the greeting
+    bool auth_on_mx = false;              // offer AUTH on the MX listener too (config switch)
+    bool plaintext_auth_allowed = false;  // AUTH without TLS (loopback peers, config switch)
+};
+
+// What the TLS handshake negotiated (for Received: and logs).
+struct TlsInfo {
+    std::string version;  // "TLSv1.3"
+    std::string cipher;   // "TLS_AES_256_GCM_SHA384"
 };
 
 struct PeerInfo {
@@ -43,17 +53,46 @@ struct PeerInfo {
 // What the spool keeps about how a message arrived (for Received: and logs).
 struct TransactionFacts {
     std::string helo;
-    std::string protocol;  // "SMTP", "ESMTP" (later "ESMTPS", "ESMTPSA"; RFC 3848)
+    std::string protocol;  // "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" (RFC 3848)
     std::string peer_ip;
+    std::string tls_version;  // "TLSv1.3", empty without TLS
+    std::string tls_cipher;   // "TLS_AES_256_GCM_SHA384", empty without TLS
+    std::string login;        // the authenticated user, empty without AUTH
 };
 
 // ---- effects: the session asks, the driver answers with the matching result ----
 struct CheckRecipient {
     Mailbox mailbox;
+    std::string login;  // the authenticated user; empty when the session is not authenticated
 };
 struct RecipientVerdict {
-    enum class Kind { Accept, UnknownUser, NotLocal, TempFail } kind = Kind::TempFail;
+    // AcceptRelay: not hosted here, accepted for an authenticated user (outbound delivery).
+    enum class Kind { Accept, UnknownUser, NotLocal, TempFail, AcceptRelay } kind = Kind::TempFail;
     std::string canonical;  // the directory's canonical address when accepted
+};
+
+// SMTP AUTH (RFC 4954): check a username and password. The session has already refused
+// usernames without '@' and authzid != authcid, so the backend only verifies.
+struct VerifyCredentials {
+    std::string mechanism;  // "PLAIN", "LOGIN"
+    std::string username;
+    std::string password;
+};
+struct AuthVerdict {
+    enum class Kind { Ok, BadCredentials, TempFail, Banned } kind = Kind::TempFail;
+    std::string login;         // canonical address when Ok
+    std::string banned_until;  // human time when Banned ("2026-11-24 15:30 UTC")
+};
+
+// MAIL FROM of an authenticated session: may this login use this sender address?
+struct CheckSender {
+    std::string login;
+    Mailbox mailbox;
+    bool null_sender = false;
+};
+struct SenderVerdict {
+    bool ok = false;
+    std::string allowed;  // what the login may use, for the refusal text
 };
 
 struct CommitMessage {
@@ -70,8 +109,8 @@ struct CommitVerdict {
     enum class Failure { InsufficientStorage, LocalError } failure = Failure::InsufficientStorage;
 };
 
-using Effect = std::variant<CheckRecipient, CommitMessage>;
-using EffectResult = std::variant<RecipientVerdict, CommitVerdict>;
+using Effect = std::variant<CheckRecipient, CommitMessage, VerifyCredentials, CheckSender>;
+using EffectResult = std::variant<RecipientVerdict, CommitVerdict, AuthVerdict, SenderVerdict>;
 
 // What to do after on_input/resume/greet/on_timeout. When `effect` is set, the session has
 // stopped in the middle of the input; perform the effect and call resume() (which continues
@@ -96,6 +135,10 @@ public:
     // Must not be called while an effect is pending.
     Step on_input(std::string_view bytes);
     Step resume(const EffectResult& result);
+    // After the TLS handshake that Step::Io::StartTls asked for (RFC 3207 §4.2: all state is
+    // forgotten; the client starts again with EHLO), or right after greet() on an implicit-TLS
+    // port to record what was negotiated.
+    Step on_tls_ready(const TlsInfo& tls);
     Step on_timeout();
 
     bool effect_pending() const noexcept;

@@ -110,7 +110,12 @@ void Session::Impl::finish_message(std::optional<BodyError> error) {
     commit.recipients = std::move(done.recipients);
     commit.params = done.params;
     // RFC 3848 / RFC 6531 §3.7.3: the protocol name for the Received: header.
-    commit.facts.protocol = done.params.smtputf8 ? "UTF8SMTP" : extended ? "ESMTP" : "SMTP";
+    commit.facts.protocol = protocol_name(done.params.smtputf8);
+    if (tls) {
+        commit.facts.tls_version = tls->version;
+        commit.facts.tls_cipher = tls->cipher;
+    }
+    commit.facts.login = login.value_or("");
     commit.facts.helo = helo.value_or("");
     commit.facts.peer_ip = peer.ip;
     commit.data = std::move(done.data);

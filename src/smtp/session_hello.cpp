@@ -13,6 +13,10 @@ void Session::Impl::handle(const Helo& cmd) {
     }
     auto reply = make_reply(ReplyId::EhloOk, {{"host", host()}});
     for (auto& keyword : ehlo_capabilities(config.limits)) reply.lines.push_back(keyword);
+    // RFC 3207 §4: STARTTLS only while not yet secure. RFC 4954 §4: AUTH only where it may be
+    // used (TLS, or plaintext explicitly allowed), and not once logged in.
+    if (config.tls_available && !tls) reply.lines.push_back("STARTTLS");
+    if (auth_offered() && !login) reply.lines.push_back("AUTH PLAIN LOGIN");
     emit(std::move(reply));
 }
 

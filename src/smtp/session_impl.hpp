@@ -61,8 +61,16 @@ struct Session::Impl {
     std::uint64_t chunk_remaining = 0;
     bool chunk_last = false;
     std::optional<Reply> chunk_refusal;  // the chunk is consumed but refused with this reply
-    enum class Pending { None, Recipient, Commit } pending = Pending::None;
-    std::string pending_rcpt;  // the address as the client wrote it
+    enum class Pending { None, Recipient, Commit, Auth, Sender } pending = Pending::None;
+    std::string pending_rcpt;              // the address as the client wrote it
+    std::optional<MailFrom> pending_mail;  // MAIL FROM waiting for the sender check
+    // TLS (RFC 3207) and AUTH (RFC 4954) state; STARTTLS resets everything but tls itself.
+    std::optional<TlsInfo> tls;
+    bool awaiting_tls = false;         // STARTTLS answered: input is ignored until on_tls_ready
+    std::optional<std::string> login;  // the authenticated user
+    enum class AuthStep { None, PlainResponse, LoginUsername, LoginPassword };
+    AuthStep auth_step = AuthStep::None;
+    std::string auth_username;  // LOGIN: the username while the password is asked for
     int errors = 0;
     std::string command;  // verb of the command being answered; copied into each reply for logs
     Step step;            // the step being built; take_step() hands it out
@@ -93,8 +101,17 @@ struct Session::Impl {
     void handle(const Rset& cmd);  // session_misc.cpp
     void handle(const Noop& cmd);
     void handle(const Quit& cmd);
-    void handle(const StartTls& cmd);
-    void handle(const Auth& cmd);
+    void handle(const StartTls& cmd);  // session_tls.cpp
+    void on_tls_ready(const TlsInfo& info);
+    void handle(const Auth& cmd);  // session_auth.cpp
+    bool auth_offered() const;
+    void auth_response(std::string_view line);
+    void finish_auth(std::string mechanism, std::string username, std::string password,
+                     std::string authzid);
+    void resume_auth(const AuthVerdict& verdict);
+    void start_transaction(const MailFrom& cmd);  // session_mail.cpp
+    void resume_sender(const SenderVerdict& verdict);
+    std::string protocol_name(bool smtputf8) const;
     void handle(const Vrfy& cmd);
     void handle(const Expn& cmd);
     void handle(const Help& cmd);

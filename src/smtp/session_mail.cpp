@@ -1,7 +1,9 @@
 // MAIL FROM and RCPT TO (RFC 5321 §4.1.1.2, §4.1.1.3) with SIZE (RFC 1870), SMTPUTF8
 // (RFC 6531) and the recipient check effect. Guard order: sequence (dispatcher), syntax
 // (parser), limits, then the directory effect.
-// Security: this issue never relays: a recipient that is not local gets 550 5.7.1.
+// Security: relaying is decided by the backend on the final destination; the session passes
+// the login so that only authenticated users relay. Submission listeners (RFC 6409) refuse MAIL
+// before AUTH, and an authenticated MAIL FROM is checked against what the login owns.
 #include <algorithm>
 
 #include "smtp/session_impl.hpp"
@@ -25,10 +27,36 @@ void Session::Impl::handle(const MailFrom& cmd) {
         emit(make_reply(ReplyId::Utf8WithoutSmtputf8, {{"detail", sender}}));  // RFC 6531 §3.4
         return;
     }
+    if (config.listener != ListenerKind::Mx && !login) {
+        // RFC 6409 §4.3 / RFC 4954 §6. A plaintext session that could have used STARTTLS is a
+        // client set to connection security "None": tell it that first.
+        bool skipped_tls = !tls && config.tls_available && !config.plaintext_auth_allowed;
+        return emit(make_reply(skipped_tls ? ReplyId::TlsRequired : ReplyId::AuthRequired));
+    }
+    if (login) {
+        pending_mail = cmd;
+        pending = Pending::Sender;
+        step.effect = CheckSender{*login, cmd.reverse_path.mailbox, cmd.reverse_path.null};
+        return;
+    }
+    start_transaction(cmd);
+}
+
+void Session::Impl::start_transaction(const MailFrom& cmd) {
     txn.emplace();
     txn->reverse_path = cmd.reverse_path;
     txn->params = cmd.params;
+    std::string sender = cmd.reverse_path.null ? "" : cmd.reverse_path.mailbox.address();
     emit(make_reply(ReplyId::MailOk, {{"sender", sender}}));
+}
+
+void Session::Impl::resume_sender(const SenderVerdict& verdict) {
+    auto cmd = std::move(*pending_mail);
+    pending_mail.reset();
+    if (verdict.ok) return start_transaction(cmd);
+    emit(make_reply(ReplyId::SenderNotOwned, {{"sender", cmd.reverse_path.mailbox.address()},
+                                              {"login", login.value_or("")},
+                                              {"allowed", verdict.allowed}}));
 }
 
 void Session::Impl::handle(const RcptTo& cmd) {
@@ -45,14 +73,15 @@ void Session::Impl::handle(const RcptTo& cmd) {
     }
     pending_rcpt = std::move(address);
     pending = Pending::Recipient;
-    step.effect = CheckRecipient{cmd.forward_path.mailbox};
+    step.effect = CheckRecipient{cmd.forward_path.mailbox, login.value_or("")};
 }
 
 void Session::Impl::resume_recipient(const RecipientVerdict& verdict) {
     using Kind = RecipientVerdict::Kind;
     ReplyArgs rcpt{{"rcpt", pending_rcpt}};
     switch (verdict.kind) {
-        case Kind::Accept: {
+        case Kind::Accept:
+        case Kind::AcceptRelay: {
             auto canonical = verdict.canonical.empty() ? pending_rcpt : verdict.canonical;
             auto& list = txn->recipients;
             // Accept a repeated recipient but keep it once: it must not get two copies.

@@ -1,5 +1,4 @@
-// RSET, NOOP, QUIT, HELP, VRFY, EXPN (RFC 5321 §4.1.1.5-§4.1.1.10), and STARTTLS/AUTH,
-// which are refused until TLS and authentication arrive (they are not advertised in EHLO).
+// RSET, NOOP, QUIT, HELP, VRFY, EXPN (RFC 5321 §4.1.1.5-§4.1.1.10).
 // Security: VRFY never reveals whether a user exists (RFC 5321 §3.5.3 allows 252), and EXPN
 // never discloses list members (§7.3).
 #include "smtp/session_impl.hpp"
@@ -17,14 +16,6 @@ void Session::Impl::handle(const Noop&) {
 
 void Session::Impl::handle(const Quit&) {
     close(make_reply(ReplyId::Closing, {{"host", host()}}));  // RFC 5321 §4.1.1.10
-}
-
-void Session::Impl::handle(const StartTls&) {
-    emit(make_reply(ReplyId::StartTlsNotAvailable));
-}
-
-void Session::Impl::handle(const Auth&) {
-    emit(make_reply(ReplyId::AuthNotAvailable));
 }
 
 void Session::Impl::handle(const Vrfy&) {

@@ -78,6 +78,30 @@ std::string Fixture::apply(std::string_view line) {
         ok = parse_number(w[1], limits.max_message_size);
     } else if (key == "max-errors" && ok) {
         ok = parse_number(w[1], limits.max_errors);
+    } else if (key == "tls" && ok && w[1] == "available") {
+        config.tls_available = true;
+    } else if (key == "tls" && ok && w[1] == "active") {
+        config.tls_available = true;  // implicit TLS (port 465): secure before the greeting
+        config.tls_on_connect = true;
+    } else if (key == "auth-on-mx") {
+        config.auth_on_mx = true;
+        ok = true;
+    } else if (key == "plaintext-auth") {
+        config.plaintext_auth_allowed = true;
+        ok = true;
+    } else if (key == "password" && w.size() >= 3) {
+        passwords[lower(w[1])] = w[2];
+        users[lower(w[1])] = lower(w[1]);
+        domains.insert(lower(w[1].substr(w[1].rfind('@') + 1)));
+    } else if (key == "auth-tempfail") {
+        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::TempFail, "", ""};
+        ok = true;
+    } else if (key == "banned" && ok) {
+        // The rest of the line is the end of the block as the backend would word it.
+        auto until = std::string(line.substr(line.find_first_not_of(' ', key.size())));
+        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, "", until};
+    } else if (key == "owns" && w.size() >= 3) {
+        owns.insert({lower(w[1]), lower(w[2])});
     } else if (key == "commit-fails") {
         bool local = w.size() > 1 && w[1] == "local";
         commit_failure = local ? smtp::CommitVerdict::Failure::LocalError
@@ -91,6 +115,19 @@ std::string Fixture::apply(std::string_view line) {
 
 smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
     using Kind = smtp::RecipientVerdict::Kind;
+    if (const auto* auth = std::get_if<smtp::VerifyCredentials>(&effect)) {
+        if (fixture_->auth_override) return *fixture_->auth_override;
+        auto it = fixture_->passwords.find(lower(auth->username));
+        if (it == fixture_->passwords.end() || it->second != auth->password)
+            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", ""};
+        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, it->first, ""};
+    }
+    if (const auto* sender = std::get_if<smtp::CheckSender>(&effect)) {
+        auto address = lower(sender->mailbox.address());
+        bool ok = sender->null_sender || address == sender->login ||
+                  fixture_->owns.count({sender->login, address}) > 0;
+        return smtp::SenderVerdict{ok, sender->login};
+    }
     if (const auto* check = std::get_if<smtp::CheckRecipient>(&effect)) {
         ++recipient_checks_;
         auto address = lower(check->mailbox.address());
@@ -101,6 +138,7 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
         if (fixture_->domains.count(lower(check->mailbox.domain))) {
             return smtp::RecipientVerdict{Kind::UnknownUser, ""};
         }
+        if (!check->login.empty()) return smtp::RecipientVerdict{Kind::AcceptRelay, ""};
         return smtp::RecipientVerdict{Kind::NotLocal, ""};
     }
     commits_.push_back(std::get<smtp::CommitMessage>(effect));
@@ -317,6 +355,10 @@ void ScriptRunner::step(int, std::string_view line) {
     }
     if (line == "!timeout") {
         dialogue_->absorb(dialogue_->session().on_timeout());
+        return collect();
+    }
+    if (line == "!tls") {
+        dialogue_->absorb(dialogue_->session().on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"}));
         return collect();
     }
     if (line == "!closed") {

@@ -15,6 +15,15 @@
 //                       @tempfail ADDR        checking ADDR fails temporarily (451 4.3.0)
 //                       @max-recipients N / @max-size N / @max-errors N   session limits
 //                       @commit-fails [storage|local]   the spool refuses every message
+//                       @tls available        a certificate is loaded (STARTTLS offered)
+//                       @tls active           implicit TLS (RFC 8314, port 465): secure from the
+//                       start
+//                       @auth-on-mx           AUTH is offered on the MX listener too
+//                       @plaintext-auth       AUTH allowed without TLS (loopback switch)
+//                       @password ADDR PW     ADDR logs in with PW (and is a known user)
+//                       @owns LOGIN ADDR      LOGIN may use ADDR as MAIL FROM (send-as)
+//                       @auth-tempfail        every password check fails temporarily (454)
+//                       @banned UNTIL...      every password check: the IP is banned until UNTIL
 //   C: text           the client sends text + CRLF
 //   C~ text           the client sends text exactly, with escapes: \r \n \t \0 \\ \xHH
 //                     (no CRLF is added; use it for smuggling tests and BDAT chunks)
@@ -25,6 +34,7 @@
 //                     a TCP runner skips R: lines)
 //   !timeout          the read deadline expires (the driver calls on_timeout())
 //   !closed           the server has closed the connection
+//   !tls              the TLS handshake that STARTTLS asked for completed (on_tls_ready)
 //
 // Consecutive C lines are sent as one write (that is how pipelining, RFC 2920, is tested).
 // The greeting is read like any other reply: scripts start with "S: 220 *".
@@ -48,9 +58,12 @@ namespace mw::test {
 struct Fixture {
     smtp::SessionConfig config = default_config();
     smtp::PeerInfo peer{"192.0.2.10", 40000};
-    std::map<std::string, std::string> users;  // lower-cased address -> canonical address
-    std::set<std::string> domains;             // lower-cased local domains
-    std::set<std::string> tempfail;            // lower-cased addresses
+    std::map<std::string, std::string> users;            // lower-cased address -> canonical address
+    std::set<std::string> domains;                       // lower-cased local domains
+    std::set<std::string> tempfail;                      // lower-cased addresses
+    std::map<std::string, std::string> passwords;        // lower-cased address -> password
+    std::set<std::pair<std::string, std::string>> owns;  // (login, address), lower-cased
+    std::optional<smtp::AuthVerdict> auth_override;      // every AUTH gets this verdict
     std::optional<smtp::CommitVerdict::Failure> commit_failure;
 
     static smtp::SessionConfig default_config();

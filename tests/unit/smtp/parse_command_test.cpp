@@ -243,12 +243,15 @@ TEST(Rfc4954Auth, MechanismAndInitialResponse) {
     EXPECT_EQ(l.mechanism, "LOGIN");
     EXPECT_FALSE(l.initial_response.has_value());
     EXPECT_EQ(expect_command<Auth>("AUTH PLAIN =").initial_response, "=");
+    // Not base64: decoding is the SASL layer's job, so the session answers 501 5.5.2 (RFC 4954 §4).
+    EXPECT_EQ(expect_command<Auth>("AUTH PLAIN a*b").initial_response, "a*b");
     EXPECT_EQ(expect_command<Auth>("AUTH SCRAM-SHA-256_X").mechanism, "SCRAM-SHA-256_X");
     EXPECT_EQ(expect_command<Auth>("AUTH " + std::string(20, 'M')).mechanism, std::string(20, 'M'));
     const std::vector<Bad> bad = {
-        {"AUTH", K::Syntax},           {"AUTH " + std::string(21, 'M'), K::Syntax},
-        {"AUTH PL@IN", K::Syntax},     {"AUTH PLAIN a b", K::Syntax},
-        {"AUTH PLAIN a*b", K::Syntax},
+        {"AUTH", K::Syntax},
+        {"AUTH " + std::string(21, 'M'), K::Syntax},
+        {"AUTH PL@IN", K::Syntax},
+        {"AUTH PLAIN a b", K::Syntax},
     };
     for (const auto& c : bad) expect_error(c);
 }

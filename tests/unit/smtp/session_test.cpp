@@ -239,16 +239,35 @@ TEST(Rfc5321Commit, FailedCommitIsTemporaryAndEndsTheTransaction) {
     EXPECT_EQ(step.replies[1].id, ReplyId::NeedMail);
 }
 
-TEST(Rfc6409Submission, SubmissionListenerRefusesAtGreeting) {
-    RecordProperty("rfc", "6409");
-    SessionConfig config;
-    config.listener = ListenerKind::Submission;
-    Session s(config, PeerInfo{"192.0.2.1", 1});
-    auto step = s.greet();
-    ASSERT_EQ(step.replies.size(), 1u);
-    EXPECT_EQ(step.replies[0].id, ReplyId::SubmissionNotYetAvailable);
-    EXPECT_EQ(step.replies[0].code, 554);
-    EXPECT_EQ(step.io, Step::Io::Close);
+TEST(Rfc6409Submission, MailBeforeAuthIsRefusedWithTheCause) {
+    // RFC 6409 §4.3, RFC 4954 §6: 530 5.7.0; plaintext with STARTTLS available: say TLS first.
+    RecordProperty("rfc", "6409 4.3; 4954 6");
+    Fixture f;
+    f.config.listener = ListenerKind::Submission;
+    f.config.tls_available = true;
+    Dialogue d(std::move(f));
+    d.expect_final(220);
+    d.client("EHLO c.example").expect_final(250);
+    d.client("MAIL FROM:<alice@example.test>").expect(530, {5, 7, 0}, "tls_required");
+    d.session().on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    d.client("EHLO c.example").expect_final(250);
+    d.client("MAIL FROM:<alice@example.test>").expect(530, {5, 7, 0}, "auth_required");
+}
+
+TEST(Rfc3207StartTls, PipelinedCommandsBehindStartTlsAreDiscarded) {
+    // RFC 3207 §4.2, CVE-2011-0411: nothing sent before the handshake may be executed.
+    RecordProperty("rfc", "3207 4.2");
+    Fixture f;
+    f.config.tls_available = true;
+    Dialogue d(std::move(f));
+    d.expect_final(220);
+    d.client("EHLO c.example").expect_final(250);
+    d.raw("STARTTLS\r\nMAIL FROM:<a@example.org>\r\n").expect(220, {2, 0, 0}, "starttls_ready");
+    d.expect_nothing();
+    d.raw("RSET\r\n");  // still before the handshake: ignored
+    d.expect_nothing();
+    d.session().on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    d.client("MAIL FROM:<a@example.org>").expect(503, {5, 5, 1}, "need_helo");
 }
 
 TEST(Rfc5321Http, HttpVerbClosesTheConnection) {
