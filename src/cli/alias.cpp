@@ -33,7 +33,10 @@ int alias_remove(Context& ctx, const AliasArgs& args) {
     auto dir = ctx.open_directory(ctx.load_settings());
     auto removed = dir->remove_alias(args.alias);
     if (!removed) throw CommandError{kExitUsage, removed.error()};
-    ctx.io.out << "removed alias " << args.alias << "\n";
+    const std::string name = args.alias.starts_with('@')
+                                 ? "@" + *directory::canonical_domain(args.alias.substr(1))
+                                 : directory::canonical_address(args.alias)->address();
+    ctx.io.out << "removed alias " << name << "\n";
     return kExitOk;
 }
 

@@ -74,6 +74,8 @@ Result<std::string, std::string> check_imported_hash(std::string_view stored) {
         for (const auto& s : kSchemes)
             if (stored.starts_with(s.prefix)) scheme = &s;
         const auto close = stored.find('}');
+        if (close == std::string_view::npos)
+            return unexpected(unsupported("a '{' prefix without '}'"));
         if (!scheme)
             return unexpected(unsupported("scheme " + std::string(stored.substr(0, close + 1))));
         hash.remove_prefix(scheme->prefix.size());

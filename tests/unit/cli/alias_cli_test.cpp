@@ -54,8 +54,10 @@ TEST_F(CliAccounts, AliasAddListRemove) {
                 {"address":"@example.org","catch_all":true,"targets":["alice@example.org"]},
                 {"address":"team@example.org","catch_all":false,
                  "targets":["alice@example.org","bob@example.org"]}])"));
-    EXPECT_EQ(run({"alias", "remove", "team@example.org"}), 0) << err();
+    EXPECT_EQ(run({"alias", "remove", "TEAM@example.org"}), 0) << err();
     EXPECT_EQ(out(), "removed alias team@example.org\n");
+    EXPECT_EQ(run({"alias", "remove", "@Example.org"}), 0) << err();
+    EXPECT_EQ(out(), "removed alias @example.org\n");
     EXPECT_EQ(run({"alias", "remove", "team@example.org"}), 1);
     EXPECT_EQ(err(), "mailwarden: alias team@example.org does not exist\n");
 }
@@ -117,6 +119,7 @@ TEST_F(CliAccounts, UserAddRefusesUnknownOrBrokenHashes) {
         "imported: set a new password with 'mailwarden user passwd ADDRESS'\n";
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"{PLAIN}secret", "scheme {PLAIN}"},
+        {"{SHA512-CRYPT$6$x", "a '{' prefix without '}'"},
         {"{MD5-CRYPT}$1$abc$def", "scheme {MD5-CRYPT}"},
         {"$1$abcdefgh$0123456789012345678901", "unknown hash format"},
         {"$5$abcdefgh$0123456789012345678901", "unknown hash format"},
