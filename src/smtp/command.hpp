@@ -18,6 +18,18 @@ inline constexpr std::size_t kMaxLocalPart = 64;
 inline constexpr std::size_t kMaxDomain = 255;
 inline constexpr std::size_t kMaxPath = 256;         // including the angle brackets
 inline constexpr std::size_t kMaxCommandLine = 512;  // including CRLF
+// RFC 4954 §4: an AUTH command (and a SASL response) may be up to 12288 octets with CRLF.
+inline constexpr std::size_t kMaxAuthLine = 12288;
+
+// Whether a line (or its first bytes) is an AUTH command, which gets the longer limit.
+inline bool is_auth_line(std::string_view line) {
+    constexpr std::string_view kVerb = "auth ";
+    if (line.size() < kVerb.size()) return false;
+    for (std::size_t i = 0; i < kVerb.size(); ++i) {
+        if ((line[i] | 0x20) != kVerb[i]) return false;
+    }
+    return true;
+}
 inline constexpr std::size_t kMaxTextLine = 1000;    // including CRLF
 
 struct Mailbox {

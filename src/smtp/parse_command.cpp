@@ -233,8 +233,9 @@ std::size_t find_path_end(std::string_view text) {
 
 Result<Command, ParseError> parse_command(std::string_view line) {
     if (is_http_request(line)) return fail(ParseErrorKind::HttpRequest, "this is an SMTP server");
-    // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets including CRLF.
-    if (line.size() > kMaxCommandLine - 2)
+    // RFC 5321 §4.5.3.1.4: a command line is at most 512 octets including CRLF (RFC 4954 §4:
+    // 12288 for AUTH).
+    if (line.size() > (is_auth_line(line) ? kMaxAuthLine : kMaxCommandLine) - 2)
         return fail(ParseErrorKind::LineTooLong, "line too long");
     for (const char c : line) {
         if (syntax::is_control(c)) return fail(ParseErrorKind::Syntax, "control character");

@@ -170,8 +170,10 @@ bool Session::Impl::process_command_line() {
         emit(make_reply(ReplyId::CommandLineTooLong));
         return true;
     }
-    // RFC 5321 §4.5.3.1.4: at most 512 octets including CRLF, so at most 511 before the LF.
-    constexpr std::size_t kMaxBeforeLf = kMaxCommandLine - 1;
+    // RFC 5321 §4.5.3.1.4: at most 512 octets including CRLF, so at most 511 before the LF;
+    // RFC 4954 §4: 12288 for an AUTH command or a SASL response.
+    const bool sasl = auth_step != AuthStep::None || is_auth_line(avail);
+    const std::size_t kMaxBeforeLf = (sasl ? kMaxAuthLine : kMaxCommandLine) - 1;
     if (lf == std::string_view::npos) {
         if (avail.size() > kMaxBeforeLf) {
             discarding = true;

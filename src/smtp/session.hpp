@@ -1,7 +1,8 @@
 // smtp::Session: the server side of RFC 5321 as a pure state machine. It never touches a socket,
 // a clock or a disk: the driver (net/smtp_connection) feeds it bytes, writes the replies it
 // returns, performs the effect it asks for and calls resume() with the answer.
-// Security: input is buffered only up to one command line (512 octets) beyond what the driver read;
+// Security: input is buffered only up to one command line (512 octets; 12288 for AUTH, RFC 4954
+// §4) beyond what the driver read;
 // after STARTTLS the buffered plaintext is discarded (RFC 3207 §4.2, CVE-2011-0411).
 #pragma once
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "sasl/sasl.hpp"
 #include "smtp/session.hpp"
 #include "support/dialogue.hpp"
 
@@ -158,6 +159,31 @@ TEST(Rfc4954Auth, NoReplyEverCarriesThePasswordOrTheResponse) {
             EXPECT_EQ(line.find("aHVudGVy"), std::string::npos) << line;
         }
     }
+}
+
+TEST(Rfc4954Auth, AuthLinesMayBeLongerThan512Octets) {
+    // RFC 4954 §4: AUTH lines up to 12288 octets (long passwords); other commands stay at 512.
+    RecordProperty("rfc", "4954 4; 5321 4.5.3.1.4");
+    auto s = tls_session(submission_config());
+    std::string password(700, 'p');
+    std::string response =
+        sasl::encode_base64(std::string("\0alice@example.test\0", 20) + password);
+    auto step = s.on_input("AUTH PLAIN " + response + "\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    EXPECT_EQ(std::get<VerifyCredentials>(*step.effect).password, password);
+    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    step = s.on_input("AUTH PLAIN\r\n");
+    ASSERT_EQ(step.replies.size(), 1u);
+    step = s.on_input(response + "\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    EXPECT_EQ(std::get<VerifyCredentials>(*step.effect).password, password);
+    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    step = s.on_input("NOOP " + std::string(600, 'x') + "\r\n");
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::CommandLineTooLong);
+    step = s.on_input("AUTH PLAIN " + std::string(kMaxAuthLine, 'A') + "\r\n");
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::CommandLineTooLong);
 }
 
 TEST(Rfc6409Relay, CheckRecipientCarriesTheLoginAndAcceptRelayIs250) {
