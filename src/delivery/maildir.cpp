@@ -108,11 +108,13 @@ std::string trace_headers(const spool::Envelope& env, std::string_view rcpt,
         "Received: from " + helo + " (" + address_literal(header_safe(env.peer_ip)) + ")",
         "by " + header_safe(hostname) + " (mailwarden)",
         "with " + header_safe(env.protocol.empty() ? "SMTP" : env.protocol),
-        "id " + header_safe(env.queue_id),
-        "for <" + header_safe(rcpt) + ">;",
+        // RFC 3848 says how; the negotiated TLS is a comment, as Postfix and Dovecot write it.
+        env.tls.empty() ? std::string() : "(" + header_safe(env.tls) + ")",
+        "id " + header_safe(env.queue_id), "for <" + header_safe(rcpt) + ">;",
         rfc5322_date(env.received_at)};
     // Fold between the clauses (RFC 5322 §2.2.3) so no line passes 78 characters when avoidable.
     std::size_t line_len = 0;
+    std::erase(parts, std::string());
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (i > 0 && line_len + 1 + parts[i].size() > 78) {
             out += eol;

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
 #include <functional>
@@ -39,10 +40,17 @@ struct ConnectionControl {
     std::function<void()> wake;  // cancels an idle read; set by the driver
 };
 
+// listener_config: the listener's session settings; it must outlive the connection (it lives in
+// the server's listener table), so the coroutine frame does not carry a copy.
+// plaintext_auth: AUTH may be offered without TLS (loopback peer, and the config allows it).
+// tls: the server context for STARTTLS or, with tls_on_connect, for the handshake that starts
+// the connection (RFC 8314); null when no certificate is loaded.
 boost::asio::awaitable<void> serve_smtp(boost::asio::ip::tcp::socket socket,
-                                        smtp::SessionConfig config, SmtpBackend& backend,
+                                        const smtp::SessionConfig& listener_config,
+                                        bool plaintext_auth, SmtpBackend& backend,
                                         ConnectionInfo info, ConnectionSlot slot,
-                                        std::shared_ptr<ConnectionControl> control);
+                                        std::shared_ptr<ConnectionControl> control,
+                                        std::shared_ptr<boost::asio::ssl::context> tls);
 
 // A short-lived reply to a connection that is refused before any session starts (limits,
 // shutdown): writes one reply with a 10 s deadline and closes.

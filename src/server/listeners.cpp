@@ -12,6 +12,7 @@
 #include <random>
 
 #include "base/log.hpp"
+#include "server/smtp_backend.hpp"
 
 namespace mw::server {
 
@@ -57,6 +58,13 @@ std::string peer_address(const tcp::endpoint& endpoint) {
     return addr.to_string();
 }
 
+bool is_loopback(const tcp::endpoint& endpoint) {
+    auto addr = endpoint.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).is_loopback();
+    return addr.is_loopback();
+}
+
 asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
     for (;;) {
         auto& io = ctx.io.pick();
@@ -77,8 +85,17 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
         auto remote = socket.remote_endpoint(pec);
         if (pec) continue;  // the client is already gone
         std::string ip = peer_address(remote);
-        auto control = std::make_shared<net::ConnectionControl>();
         auto executor = socket.get_executor();
+        if (auto until = ctx.failures.check_ip(ip)) {
+            auto reply = smtp::make_reply(smtp::ReplyId::IpBanned,
+                                          {{"ip", ip}, {"until", format_utc(*until)}});
+            spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
+                         reply.code, reply.reason);
+            asio::co_spawn(executor, net::refuse_connection(std::move(socket), std::move(reply)),
+                           asio::detached);
+            continue;
+        }
+        auto control = std::make_shared<net::ConnectionControl>();
         auto admission = ctx.tracker.admit(ip, [control, executor] {
             control->stop_requested = true;
             asio::post(executor, [control] {
@@ -94,10 +111,12 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
             continue;
         }
         net::ConnectionInfo info{next_session_id(), ip, remote.port(), listener.name};
-        asio::co_spawn(executor,
-                       net::serve_smtp(std::move(socket), listener.session, ctx.backend,
-                                       std::move(info), std::move(admission.slot), control),
-                       log_session_exception);
+        bool plaintext_auth = ctx.plaintext_auth_on_loopback && is_loopback(remote);
+        asio::co_spawn(
+            executor,
+            net::serve_smtp(std::move(socket), listener.session, plaintext_auth, ctx.backend,
+                            std::move(info), std::move(admission.slot), control, ctx.tls.current()),
+            log_session_exception);
     }
 }
 

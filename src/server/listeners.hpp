@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "auth/failure_tracker.hpp"
 #include "net/connection_tracker.hpp"
 #include "net/smtp_connection.hpp"
+#include "net/tls.hpp"
 #include "smtp/session.hpp"
 
 namespace mw::server {
@@ -35,11 +37,15 @@ struct AcceptContext {
     net::ConnectionTracker& tracker;
     net::SmtpBackend& backend;
     std::atomic<bool>& stopping;
+    net::TlsContextHolder& tls;
+    auth::FailureTracker& failures;  // banned IPs are refused at connect (issue #3 part 6)
+    bool plaintext_auth_on_loopback = false;
 };
 
 boost::asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx);
 
 // Textual client address; IPv4-mapped IPv6 addresses are shown as IPv4.
 std::string peer_address(const boost::asio::ip::tcp::endpoint& endpoint);
+bool is_loopback(const boost::asio::ip::tcp::endpoint& endpoint);
 
 }  // namespace mw::server

@@ -60,6 +60,8 @@ Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Set
                 return mw::unexpected(fmt::format("cannot listen on {} for {}: {}", address,
                                                   listener.name, ec.message()));
             smtp::SessionConfig session{listener.kind, settings.hostname, settings.limits};
+            session.tls_on_connect = listener.kind == smtp::ListenerKind::Submissions;
+            session.auth_on_mx = settings.auth_on_mx;
             bound.push_back(BoundListener{listener.name, address, session, std::move(acceptor)});
         }
     }
@@ -93,6 +95,41 @@ asio::awaitable<void> shutdown_on_signal(asio::signal_set& signals,
     for (auto& ctx : io.contexts) ctx->stop();
 }
 
+// SIGHUP: load the certificate and key again (renewed by certbot, say). Sessions keep the
+// context they started with; a failed reload keeps the old one.
+asio::awaitable<void> reload_tls_on_hup(asio::signal_set& hup, net::TlsContextHolder& tls) {
+    for (;;) {
+        boost::system::error_code ec;
+        co_await hup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+        auto reloaded = tls.reload();
+        if (reloaded)
+            spdlog::info("event=tls_reloaded certificate={}", tls.files().certificate.string());
+        else
+            spdlog::error("event=tls_reload_failed error=\"{}\" note=keeping_previous_certificate",
+                          log::safe(reloaded.error()));
+    }
+}
+
+// The configured certificate, or the dev default's self-signed one (generated once).
+Result<net::TlsFiles, std::string> tls_files(const config::Settings& settings) {
+    if (!settings.tls_certificate.empty() || !settings.tls_key.empty()) {
+        if (settings.tls_certificate.empty() || settings.tls_key.empty())
+            return mw::unexpected(std::string("tls.certificate and tls.key must be set together"));
+        return net::TlsFiles{settings.tls_certificate, settings.tls_key};
+    }
+    net::TlsFiles files{settings.data_dir / "tls" / "cert.pem",
+                        settings.data_dir / "tls" / "key.pem"};
+    auto created = net::ensure_self_signed(files, settings.hostname);
+    if (!created) return mw::unexpected(created.error());
+    if (*created)
+        spdlog::warn(
+            "event=tls_self_signed certificate={} note=\"mail clients will warn; set "
+            "tls.certificate and tls.key for production\"",
+            files.certificate.string());
+    return files;
+}
+
 void print_banner(const std::vector<BoundListener>& listeners, const config::Settings& settings) {
     std::string text = fmt::format("mailwarden {} serving, data directory {}\n", "0.1.0",
                                    settings.data_dir.string());
@@ -116,6 +153,16 @@ int run(const config::Settings& settings, directory::Directory& directory) {
                      spool.error().c_str());
         return 2;
     }
+    auto files = tls_files(settings);
+    if (!files) {
+        std::fprintf(stderr, "mailwarden: TLS: %s\n", files.error().c_str());
+        return 2;
+    }
+    net::TlsContextHolder tls(*files);
+    if (auto loaded = tls.reload(); !loaded) {
+        std::fprintf(stderr, "mailwarden: TLS: %s\n", loaded.error().c_str());
+        return 2;
+    }
     unsigned threads = settings.io_threads ? settings.io_threads
                                            : std::max(1u, std::thread::hardware_concurrency());
     IoPool io;
@@ -131,17 +178,31 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery_options.mail_root = settings.data_dir / "mail";
     delivery_options.hostname = settings.hostname;
     delivery_options.threads = settings.delivery_threads;
+    delivery_options.is_local = [&directory](std::string_view rcpt) {
+        auto at = rcpt.rfind('@');
+        if (at == std::string_view::npos) return false;
+        try {
+            return directory.is_local_domain(rcpt.substr(at + 1));
+        } catch (const std::exception&) {
+            return false;  // held and offered again later, never written to a wrong place
+        }
+    };
     delivery::LocalDelivery delivery(**spool, delivery_options, fs);
     delivery.start();
 
     asio::thread_pool blocking(2);
-    SmtpBackendImpl backend(directory, **spool, blocking);
+    auth::FailureTracker failures(auth::BanPolicy{}, std::chrono::system_clock::now,
+                                  std::make_shared<auth::BanStore>(settings.data_dir.string()));
+    SmtpBackendImpl backend(directory, **spool, blocking, failures);
     net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
     std::atomic<bool> stopping{false};
-    AcceptContext accept_ctx{io, tracker, backend, stopping};
+    AcceptContext accept_ctx{
+        io, tracker, backend, stopping, tls, failures, settings.auth_plaintext_on_loopback};
     for (auto& l : *listeners)
         asio::co_spawn(*io.contexts.front(), accept_loop(l, accept_ctx), asio::detached);
 
+    asio::signal_set hup(*io.contexts.front(), SIGHUP);
+    asio::co_spawn(*io.contexts.front(), reload_tls_on_hup(hup, tls), asio::detached);
     asio::signal_set signals(*io.contexts.front(), SIGINT, SIGTERM);
     asio::co_spawn(
         *io.contexts.front(),

@@ -4,6 +4,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "auth/failure_tracker.hpp"
 #include "directory/directory.hpp"
 #include "net/smtp_connection.hpp"
 #include "spool/spool.hpp"
@@ -13,8 +14,8 @@ namespace mw::server {
 class SmtpBackendImpl final : public net::SmtpBackend {
 public:
     SmtpBackendImpl(directory::Directory& directory, spool::Spool& spool,
-                    boost::asio::thread_pool& blocking)
-        : directory_(directory), spool_(spool), blocking_(blocking) {}
+                    boost::asio::thread_pool& blocking, auth::FailureTracker& failures)
+        : directory_(directory), spool_(spool), blocking_(blocking), failures_(failures) {}
 
     boost::asio::awaitable<smtp::EffectResult> perform(smtp::Effect effect,
                                                        const net::ConnectionInfo& info) override;
@@ -22,16 +23,34 @@ public:
 private:
     boost::asio::awaitable<smtp::EffectResult> check_recipient(smtp::CheckRecipient check,
                                                                const net::ConnectionInfo& info);
+    boost::asio::awaitable<smtp::EffectResult> verify_credentials(smtp::VerifyCredentials request,
+                                                                  const net::ConnectionInfo& info);
+    boost::asio::awaitable<smtp::EffectResult> check_sender(smtp::CheckSender request,
+                                                            const net::ConnectionInfo& info);
     boost::asio::awaitable<smtp::EffectResult> commit(smtp::CommitMessage message,
                                                       const net::ConnectionInfo& info);
 
     directory::Directory& directory_;
     spool::Spool& spool_;
     boost::asio::thread_pool& blocking_;
+    auth::FailureTracker& failures_;
 };
 
+// "2026-11-24 15:30 UTC": when a ban ends, for replies and logs.
+std::string format_utc(std::chrono::system_clock::time_point when);
+
 // The recipient decision as a pure function of what the directory says (unit-tested).
-smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox,
+// login: the authenticated user, empty when the session is not authenticated.
+smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox, const std::string& login,
                                         directory::Directory& directory);
+
+// The password check: a user that does not exist costs the same hash verification as one that
+// does, so response times do not reveal which accounts exist.
+struct PasswordCheck {
+    smtp::AuthVerdict verdict;
+    bool user_exists = false;  // for the log only: the reply never tells
+};
+PasswordCheck check_password(const std::string& username, const std::string& password,
+                             directory::Directory& directory);
 
 }  // namespace mw::server

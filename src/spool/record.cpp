@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x3152574Du;   // "MWR1" as little-endian bytes
 constexpr std::uint32_t kCommit = 0x21444E45u;  // "END!"
-constexpr std::uint8_t kMessageVersion = 1;
+// 2: adds the TLS and login facts after the protocol.
+constexpr std::uint8_t kMessageVersion = 2;
 
 void put_u32(std::string& out, std::uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -110,7 +111,7 @@ RecordCheck check_record(std::string_view rec) {
 std::size_t message_record_size(const Envelope& env, std::string_view data) {
     std::size_t n = kHeaderSize + kTrailerSize + 1 + 4 * 6 + 8 + 1 + 8;
     n += env.queue_id.size() + env.sender.size() + env.helo.size() + env.peer_ip.size() +
-         env.protocol.size();
+         env.protocol.size() + 4 + env.tls.size() + 4 + env.login.size();
     for (const auto& r : env.recipients) n += 4 + r.size();
     return n + data.size();
 }
@@ -126,6 +127,8 @@ void append_message_record(std::string& out, const Envelope& env, std::string_vi
     put_str(out, env.helo);
     put_str(out, env.peer_ip);
     put_str(out, env.protocol);
+    put_str(out, env.tls);    // version 2
+    put_str(out, env.login);  // version 2
     out.push_back(static_cast<char>((env.smtputf8 ? 1 : 0) | (env.eight_bit ? 2 : 0)));
     put_u64(out, data.size());
     out.append(data);
@@ -146,15 +149,17 @@ std::optional<SpooledMessage> decode_message(std::string_view payload) {
     std::uint8_t version = 0, flags = 0;
     std::uint32_t nrcpt = 0;
     std::uint64_t received = 0, size = 0;
-    if (!r.u8(version) || version != kMessageVersion) return std::nullopt;
+    // Version 1 (before TLS/AUTH facts) is still read, so an upgrade never strands queued mail.
+    if (!r.u8(version) || version < 1 || version > kMessageVersion) return std::nullopt;
     if (!r.str(e.queue_id) || !r.str(e.sender) || !r.u32(nrcpt)) return std::nullopt;
     if (nrcpt > payload.size() / 4) return std::nullopt;  // each needs at least its length
     e.recipients.resize(nrcpt);
     for (auto& rc : e.recipients)
         if (!r.str(rc)) return std::nullopt;
-    if (!r.u64(received) || !r.str(e.helo) || !r.str(e.peer_ip) || !r.str(e.protocol) ||
-        !r.u8(flags) || !r.u64(size))
+    if (!r.u64(received) || !r.str(e.helo) || !r.str(e.peer_ip) || !r.str(e.protocol))
         return std::nullopt;
+    if (version >= 2 && (!r.str(e.tls) || !r.str(e.login))) return std::nullopt;
+    if (!r.u8(flags) || !r.u64(size)) return std::nullopt;
     if (!r.raw(size, m.data) || !r.at_end()) return std::nullopt;
     e.received_at = static_cast<std::int64_t>(received);
     e.smtputf8 = (flags & 1) != 0;

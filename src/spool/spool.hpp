@@ -26,6 +26,8 @@ struct Envelope {
     std::string helo;
     std::string peer_ip;
     std::string protocol;  // "ESMTP", ... for Received:
+    std::string tls;       // "TLSv1.3 TLS_AES_256_GCM_SHA384"; empty: no TLS
+    std::string login;     // authenticated user (RFC 4954); empty: none
     bool smtputf8 = false;
     bool eight_bit = false;
 };

@@ -1,4 +1,4 @@
-"""Connection limits (421 4.7.0 with the reason), IPv6, submission placeholders and graceful
+"""Connection limits (421 4.7.0 with the reason), IPv6 and graceful
 shutdown on SIGTERM (a session in DATA finishes, new ones are refused)."""
 import signal
 import smtplib
@@ -57,15 +57,6 @@ class PerIpLimit(ServerTestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(code, 220)
-
-
-class SubmissionNotYet(ServerTestCase):
-    def test_submission_ports_refuse_clearly(self):
-        for port in (self.server.submission_port, self.server.submissions_port):
-            c = RawSmtp("127.0.0.1", port)
-            code, text = c.reply()
-            self.assertEqual(code // 100, 5, text)
-            self.assertTrue(c.closed_by_server())
 
 
 class GracefulShutdown(ServerTestCase):

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import tempfile
 import unittest
 
@@ -15,7 +16,8 @@ from mwtest import SOURCE_DIR, Server
 
 HOSTNAME = "mx.example.test"
 IN_PROCESS_PEER = "192.0.2.10"
-MAX_SKIPPED = 8
+MAX_SKIPPED = 12
+DEFAULT_PASSWORD = "correct horse battery"
 
 
 def expand(text: str, raw: bool) -> bytes:
@@ -60,27 +62,42 @@ class Script:
 
     def unsupported(self):
         for f in self.fixtures:
-            if f[0] in ("tempfail", "commit-fails", "peer", "hostname"):
+            if f[0] in ("tempfail", "commit-fails", "peer", "hostname", "auth-tempfail", "banned"):
                 return f"@{f[0]} needs the in-process fake"
             if f[0] == "max-size" and int(f[1]) < 1024:
                 return "@max-size below the smallest configurable size (1024)"
             if f[0] == "user" and len(f) > 2 and f[2].lower() != f[1].lower():
                 return "an alias with another canonical address (issue #3)"
+        if any(s.startswith("C: STARTTLS") for s in self.steps) and not self.has("tls"):
+            return "needs a server without a TLS certificate"
         if any(s.startswith("!timeout") for s in self.steps):
             return "!timeout is driven by the in-process clock"
         return None
 
     def settings_key(self):
-        listener, limits = "mx", {}
+        # "@tls active" (already secure at connect) is the implicit-TLS port over TCP.
+        listener = "submissions" if self.has("tls", "active") else "mx"
+        limits = {}
         for f in self.fixtures:
-            if f[0] == "listener":
+            if f[0] == "listener" and not self.has("tls", "active"):
                 listener = f[1]
             elif f[0] in ("max-recipients", "max-size", "max-errors"):
                 limits[f[0]] = int(f[1])
+            elif f[0] in ("auth-on-mx", "plaintext-auth"):
+                limits[f[0]] = 1
         return listener, tuple(sorted(limits.items()))
 
+    def has(self, *fixture):
+        return any(f[:len(fixture)] == list(fixture) for f in self.fixtures)
+
     def users(self):
-        return {f[1] for f in self.fixtures if f[0] == "user"}
+        """address -> password (None: any password)."""
+        out = {f[1]: None for f in self.fixtures if f[0] == "user"}
+        out.update({f[1]: f[2] for f in self.fixtures if f[0] == "password"})
+        return out
+
+    def grants(self):
+        return {(f[1], f[2]) for f in self.fixtures if f[0] == "owns"}
 
     def domains(self):
         out = {f[1] for f in self.fixtures if f[0] == "domain"}
@@ -88,10 +105,15 @@ class Script:
 
 
 class Reader:
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b""
+    """Reply lines from the server. The e2e server always has a (self-signed) certificate, so
+    EHLO lists STARTTLS; for scripts written for a server without one (no @tls fixture) that
+    line is taken out of each reply before matching."""
 
-    def line(self):
+    def __init__(self, sock, hide_starttls):
+        self.sock, self.buf, self.queue = sock, b"", []
+        self.hide_starttls = hide_starttls
+
+    def raw_line(self):
         while b"\r\n" not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
@@ -99,6 +121,31 @@ class Reader:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line.decode("utf-8", "replace")
+
+    def line(self):
+        if not self.queue:
+            reply = []
+            while True:
+                l = self.raw_line()
+                if l is None:
+                    break
+                reply.append(l)
+                if not re.match(r"^\d{3}-", l):
+                    break
+            if self.hide_starttls and len(reply) > 1:
+                kept = [l for l in reply if l[4:] != "STARTTLS"]
+                if len(kept) < len(reply):
+                    kept[-1] = kept[-1][:3] + " " + kept[-1][4:]
+                reply = kept
+            self.queue = reply
+        return self.queue.pop(0) if self.queue else None
+
+    def start_tls(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock = ctx.wrap_socket(self.sock)
+        self.buf = b""
 
 
 def matches(pattern: str, line: str) -> bool:
@@ -113,20 +160,25 @@ def matches(pattern: str, line: str) -> bool:
 
 def run_script(script, port):
     sock = socket.create_connection(("127.0.0.1", port), timeout=20)
-    reader = Reader(sock)
+    reader = Reader(sock, hide_starttls=not script.has("tls"))
+    if script.has("tls", "active"):
+        reader.start_tls()
     pending = b""
     try:
         for step in script.steps:
+            if step == "!tls":
+                reader.start_tls()
+                continue
             if step.startswith("C:") or step.startswith("C~"):
                 pending += expand(step[3:] if len(step) > 2 else "", raw=step.startswith("C~"))
                 continue
             if pending:
-                sock.sendall(pending)
+                reader.sock.sendall(pending)
                 pending = b""
             if step.startswith("R:"):
                 continue
             if step.startswith("!closed"):
-                sock.settimeout(10)
+                reader.sock.settimeout(10)
                 extra = reader.line()
                 assert extra is None, f"{script.name}: expected close, got {extra!r}"
                 continue
@@ -138,9 +190,9 @@ def run_script(script, port):
             assert line is not None, f"{script.name}: connection closed, wanted {pattern!r}"
             assert matches(pattern, line), f"{script.name}: got {line!r}, want {pattern!r}"
         if pending:
-            sock.sendall(pending)
+            reader.sock.sendall(pending)
     finally:
-        sock.close()
+        reader.sock.close()
 
 
 class DialoguesOverTcp(unittest.TestCase):
@@ -155,7 +207,13 @@ class DialoguesOverTcp(unittest.TestCase):
         for s in scripts:
             if s.name not in skipped:
                 groups.setdefault(s.settings_key(), []).append(s)
-        users = set().union(*(s.users() for s in scripts if s.name not in skipped))
+        users = {}
+        for s in scripts:
+            if s.name not in skipped:
+                for address, password in s.users().items():
+                    if password or address not in users:
+                        users[address] = password
+        grants = set().union(*(s.grants() for s in scripts if s.name not in skipped))
         domains = set().union(*(s.domains() for s in scripts if s.name not in skipped))
         ran = 0
         for (listener, limits), group in groups.items():
@@ -165,6 +223,9 @@ class DialoguesOverTcp(unittest.TestCase):
             extra += f"max_errors = {limits.get('max-errors', 10)}\n"
             if "max-size" in limits:
                 extra += f"max_message_size = {limits['max-size']}\n"
+            extra += "[auth]\n"
+            extra += f"on_mx = {'true' if 'auth-on-mx' in limits else 'false'}\n"
+            extra += f"plaintext_on_loopback = {'true' if 'plaintext-auth' in limits else 'false'}\n"
             tmp = tempfile.mkdtemp(prefix="mw-e2e-dlg-")
             server = Server(tmp, extra)
             with open(server.config_path) as f:
@@ -174,8 +235,10 @@ class DialoguesOverTcp(unittest.TestCase):
             try:
                 for d in sorted(domains):
                     server.add_domain(d)
-                for u in sorted(users):
-                    server.add_user(u)
+                for u, password in sorted(users.items()):
+                    server.add_user(u, password or DEFAULT_PASSWORD)
+                for login, address in sorted(grants):
+                    server.cli("user", "send-as", "add", login, address)
                 server.start()
                 port = {"mx": server.mx_port, "submission": server.submission_port,
                         "submissions": server.submissions_port}[listener]

@@ -123,10 +123,14 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
         return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, it->first, ""};
     }
     if (const auto* sender = std::get_if<smtp::CheckSender>(&effect)) {
+        // Like the directory: own address first, then the grants (sorted by the set).
         auto address = lower(sender->mailbox.address());
         bool ok = sender->null_sender || address == sender->login ||
                   fixture_->owns.count({sender->login, address}) > 0;
-        return smtp::SenderVerdict{ok, sender->login};
+        std::string allowed = sender->login;
+        for (const auto& [login, owned] : fixture_->owns)
+            if (login == sender->login) allowed += ", " + owned;
+        return smtp::SenderVerdict{ok, allowed};
     }
     if (const auto* check = std::get_if<smtp::CheckRecipient>(&effect)) {
         ++recipient_checks_;

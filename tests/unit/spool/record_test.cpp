@@ -16,6 +16,8 @@ TEST(SpoolRecordFormat, MessageRoundTripsExactly) {
     Envelope e = test::make_envelope({"a@x.org", "b@y.org"});
     e.queue_id = "0123456789abcdefg";
     e.smtputf8 = true;
+    e.tls = "TLSv1.3 TLS_AES_256_GCM_SHA384";
+    e.login = "alice@example.org";
     using namespace std::string_literals;
     std::string data = "Subject: hi\r\n\r\n\0binary\xff\r\n.\r\n\0"s;
     std::string rec;
@@ -36,6 +38,8 @@ TEST(SpoolRecordFormat, MessageRoundTripsExactly) {
     EXPECT_EQ(m->envelope.helo, e.helo);
     EXPECT_EQ(m->envelope.peer_ip, e.peer_ip);
     EXPECT_EQ(m->envelope.protocol, e.protocol);
+    EXPECT_EQ(m->envelope.tls, e.tls);
+    EXPECT_EQ(m->envelope.login, e.login);
     EXPECT_TRUE(m->envelope.smtputf8);
     EXPECT_FALSE(m->envelope.eight_bit);
 }
@@ -67,6 +71,28 @@ TEST(SpoolRecordFormat, CommitMarkerAndCrcAreChecked) {
     bad_magic[0] = 'X';
     EXPECT_FALSE(parse_header(bad_magic));
     EXPECT_FALSE(parse_header(rec.substr(0, kHeaderSize - 1)));
+}
+
+// Messages spooled by a version without the TLS/login facts (record version 1) are still read
+// after an upgrade: the same payload minus the two empty strings, with version byte 1.
+TEST(SpoolRecordFormat, VersionOneMessagesAreStillRead) {
+    Envelope e = test::make_envelope({"a@x.org"});
+    e.queue_id = "q1";
+    std::string data = "Subject: old\r\n\r\nbody\r\n";
+    std::string rec;
+    append_message_record(rec, e, data);
+    std::string payload = payload_of(rec);
+    ASSERT_EQ(payload[0], 2);
+    const std::size_t facts_end = payload.size() - data.size() - 8 - 1;  // before flags, size
+    ASSERT_EQ(payload.substr(facts_end - 8, 8), std::string(8, '\0'));   // two empty strings
+    std::string v1 = payload.substr(0, facts_end - 8) + payload.substr(facts_end);
+    v1[0] = 1;
+    auto m = decode_message(v1);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->data, data);
+    EXPECT_EQ(m->envelope.protocol, e.protocol);
+    EXPECT_TRUE(m->envelope.tls.empty());
+    EXPECT_FALSE(decode_message(std::string(1, '\x03') + v1.substr(1))) << "unknown version";
 }
 
 }  // namespace
