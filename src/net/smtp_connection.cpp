@@ -275,8 +275,23 @@ awaitable<void> serve_smtp(tcp::socket socket, const smtp::SessionConfig& listen
                  end_reason);
 }
 
-awaitable<void> refuse_connection(tcp::socket socket, smtp::Reply reply) {
+awaitable<void> refuse_connection(tcp::socket socket, smtp::Reply reply,
+                                  std::shared_ptr<asio::ssl::context> tls) {
     auto conn = std::make_shared<Conn>(std::move(socket));
+    if (tls) {
+        conn->tls_context = std::move(tls);
+        conn->tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(conn->plain),
+                                                                     *conn->tls_context);
+        error_code ec;
+        arm_deadline(conn, kRefusalDeadline);
+        co_await conn->tls->async_handshake(asio::ssl::stream_base::server,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+        disarm_deadline(*conn);
+        if (ec) {
+            close_connection(*conn);
+            co_return;
+        }
+    }
     std::string out = smtp::render(reply);
     co_await flush(conn, out, kRefusalDeadline);
     close_connection(*conn);

@@ -53,8 +53,10 @@ boost::asio::awaitable<void> serve_smtp(boost::asio::ip::tcp::socket socket,
                                         std::shared_ptr<boost::asio::ssl::context> tls);
 
 // A short-lived reply to a connection that is refused before any session starts (limits,
-// shutdown): writes one reply with a 10 s deadline and closes.
-boost::asio::awaitable<void> refuse_connection(boost::asio::ip::tcp::socket socket,
-                                               smtp::Reply reply);
+// bans, shutdown): writes one reply with a 10 s deadline and closes. On an implicit-TLS port
+// (tls set) the reply is sent inside TLS, where the client can read it.
+boost::asio::awaitable<void> refuse_connection(
+    boost::asio::ip::tcp::socket socket, smtp::Reply reply,
+    std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
 }  // namespace mw::net

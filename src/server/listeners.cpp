@@ -58,6 +58,12 @@ std::string peer_address(const tcp::endpoint& endpoint) {
     return addr.to_string();
 }
 
+// Refusals on an implicit-TLS port go inside TLS, or the client only sees a handshake error.
+std::shared_ptr<asio::ssl::context> implicit_tls(const BoundListener& listener,
+                                                 const AcceptContext& ctx) {
+    return listener.session.tls_on_connect ? ctx.tls.current() : nullptr;
+}
+
 bool is_loopback(const tcp::endpoint& endpoint) {
     auto addr = endpoint.address();
     if (addr.is_v6() && addr.to_v6().is_v4_mapped())
@@ -91,7 +97,9 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
                                           {{"ip", ip}, {"until", format_utc(*until)}});
             spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
                          reply.code, reply.reason);
-            asio::co_spawn(executor, net::refuse_connection(std::move(socket), std::move(reply)),
+            asio::co_spawn(executor,
+                           net::refuse_connection(std::move(socket), std::move(reply),
+                                                  implicit_tls(listener, ctx)),
                            asio::detached);
             continue;
         }
@@ -106,7 +114,9 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
             auto reply = refusal_reply(admission.refusal, ip, ctx.tracker);
             spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
                          reply.code, reply.reason);
-            asio::co_spawn(executor, net::refuse_connection(std::move(socket), std::move(reply)),
+            asio::co_spawn(executor,
+                           net::refuse_connection(std::move(socket), std::move(reply),
+                                                  implicit_tls(listener, ctx)),
                            asio::detached);
             continue;
         }
