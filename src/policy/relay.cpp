@@ -85,15 +85,16 @@ smtp::RecipientVerdict to_verdict(const RecipientDecision& decision) {
     using V = smtp::RecipientVerdict::Kind;
     switch (decision.kind) {
         case Kind::Accept:
-            return {V::Accept, decision.targets.front()};
+            return {V::Accept, decision.targets.front(),
+                    decision.targets.size() > 1 ? decision.targets : std::vector<std::string>{}};
         case Kind::AcceptRelay:
-            return {V::AcceptRelay, decision.targets.front()};
+            return {V::AcceptRelay, decision.targets.front(), {}};
         case Kind::UnknownUser:
-            return {V::UnknownUser, {}};
+            return {V::UnknownUser, {}, {}};
         case Kind::NotLocal:
             break;
     }
-    return {V::NotLocal, {}};
+    return {V::NotLocal, {}, {}};
 }
 
 smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox, const std::string& login,

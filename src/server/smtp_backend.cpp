@@ -12,6 +12,7 @@
 #include "auth/password_hash.hpp"
 #include "base/log.hpp"
 #include "net/offload.hpp"
+#include "policy/relay.hpp"
 
 namespace mw::server {
 
@@ -19,13 +20,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 namespace {
-
-std::string ascii_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
 
 // Completes when the spool has made the message durable (or failed); resumes on the caller's
 // executor. The spool calls `done` on its committer thread.
@@ -47,24 +41,6 @@ awaitable<spool::CommitOutcome> async_commit(spool::Spool& spool, spool::Envelop
 }
 
 }  // namespace
-
-smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox, const std::string& login,
-                                        directory::Directory& directory) {
-    using Kind = smtp::RecipientVerdict::Kind;
-    // The decision is on the final destination: an address literal never names a hosted domain,
-    // so it is relaying, allowed only for an authenticated user.
-    const Kind not_local = login.empty() ? Kind::NotLocal : Kind::AcceptRelay;
-    if (mailbox.domain_is_literal) return {not_local, {}};
-    std::string domain = ascii_lower(mailbox.domain);
-    if (!domain.empty() && domain.back() == '.') domain.pop_back();
-    if (!directory.is_local_domain(domain)) {
-        if (not_local == Kind::AcceptRelay) return {Kind::AcceptRelay, mailbox.address()};
-        return {Kind::NotLocal, {}};
-    }
-    auto user = directory.find_user(mailbox.local_part + "@" + domain);
-    if (!user) return {Kind::UnknownUser, {}};
-    return {Kind::Accept, user->address};
-}
 
 PasswordCheck check_password(const std::string& username, const std::string& password,
                              directory::Directory& directory) {
@@ -199,14 +175,20 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
         // `check` lives in this coroutine's frame until the offloaded call returns, so the work
         // captures it by reference. (A closure owning strings, built as a temporary inside the
         // co_await expression, was destroyed from a bitwise copy by g++ 12: ASan bad-free.)
+        // The relay decision (every open-relay trick refused), aliases, catch-alls and
+        // postmaster (RFC 5321 §4.5.1) live in policy/relay.
         auto decide = [this, &check] {
-            return decide_recipient(check.mailbox, check.login, directory_);
+            return policy::decide_recipient_targets(check.mailbox, check.login, directory_);
         };
-        co_return co_await net::offload(blocking_, decide);
+        auto decision = co_await net::offload(blocking_, decide);
+        if (!decision.note.empty())
+            spdlog::warn("session={} event=admin_hint rcpt={} note=\"{}\"", info.session_id,
+                         log::safe(check.mailbox.address(), 100), log::safe(decision.note, 300));
+        co_return policy::to_verdict(decision);
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
-        co_return smtp::RecipientVerdict{smtp::RecipientVerdict::Kind::TempFail, {}};
+        co_return smtp::RecipientVerdict{smtp::RecipientVerdict::Kind::TempFail, {}, {}};
     }
 }
 

@@ -39,11 +39,6 @@ private:
 // "2026-11-24 15:30 UTC": when a ban ends, for replies and logs.
 std::string format_utc(std::chrono::system_clock::time_point when);
 
-// The recipient decision as a pure function of what the directory says (unit-tested).
-// login: the authenticated user, empty when the session is not authenticated.
-smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox, const std::string& login,
-                                        directory::Directory& directory);
-
 // The password check: a user that does not exist costs the same hash verification as one that
 // does, so response times do not reveal which accounts exist.
 struct PasswordCheck {

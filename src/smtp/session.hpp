@@ -70,6 +70,8 @@ struct RecipientVerdict {
     // AcceptRelay: not hosted here, accepted for an authenticated user (outbound delivery).
     enum class Kind { Accept, UnknownUser, NotLocal, TempFail, AcceptRelay } kind = Kind::TempFail;
     std::string canonical;  // the directory's canonical address when accepted
+    // An alias with several mailboxes: every one of them gets the message (canonical unused).
+    std::vector<std::string> targets;
 };
 
 // SMTP AUTH (RFC 4954): check a username and password. The session has already refused

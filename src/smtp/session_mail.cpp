@@ -82,14 +82,18 @@ void Session::Impl::resume_recipient(const RecipientVerdict& verdict) {
     switch (verdict.kind) {
         case Kind::Accept:
         case Kind::AcceptRelay: {
-            auto canonical = verdict.canonical.empty() ? pending_rcpt : verdict.canonical;
+            std::vector<std::string> wanted = verdict.targets;
+            if (wanted.empty())
+                wanted.push_back(verdict.canonical.empty() ? pending_rcpt : verdict.canonical);
             auto& list = txn->recipients;
-            // Accept a repeated recipient but keep it once: it must not get two copies.
-            if (std::find(list.begin(), list.end(), canonical) != list.end()) {
-                return emit(make_reply(ReplyId::RcptDuplicate, rcpt));
+            // A repeated recipient (or alias target) is accepted but kept once: no two copies.
+            bool added = false;
+            for (auto& target : wanted) {
+                if (std::find(list.begin(), list.end(), target) != list.end()) continue;
+                list.push_back(std::move(target));
+                added = true;
             }
-            list.push_back(std::move(canonical));
-            return emit(make_reply(ReplyId::RcptOk, rcpt));
+            return emit(make_reply(added ? ReplyId::RcptOk : ReplyId::RcptDuplicate, rcpt));
         }
         case Kind::UnknownUser:
             return emit(make_reply(ReplyId::UnknownUser, rcpt));

@@ -129,6 +129,17 @@ class SubmissionTlsAuth(ServerTestCase):
                        "sender_not_owned"):
             self.assertIn("reason=" + reason, log)
 
+    def test_alias_with_two_mailboxes_and_postmaster(self):
+        # Issue #3 part 5: an alias delivers to every target; RFC 5321 §4.5.1 postmaster.
+        self.server.cli("alias", "add", "team@example.test", "alice@example.test", "bob@example.test")
+        self.server.cli("alias", "add", "postmaster@example.test", "alice@example.test")
+        with smtplib.SMTP("127.0.0.1", self.server.mx_port, timeout=30) as s:
+            s.sendmail("x@remote.example", ["team@example.test"], b"Subject: team\r\n\r\nhi\r\n")
+            s.sendmail("x@remote.example", ["Postmaster"], b"Subject: pm\r\n\r\nhi\r\n")
+        self.assertEqual(len(self.server.wait_for_messages("bob@example.test", 1)), 1)
+        alice = self.server.wait_for_messages("alice@example.test", 2)
+        self.assertEqual(len(alice), 2)
+
     def test_relay_refused_without_auth_on_submission_and_mx(self):
         with smtplib.SMTP("127.0.0.1", self.server.mx_port, timeout=30) as s:
             s.ehlo("client.example")

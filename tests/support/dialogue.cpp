@@ -135,15 +135,16 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
     if (const auto* check = std::get_if<smtp::CheckRecipient>(&effect)) {
         ++recipient_checks_;
         auto address = lower(check->mailbox.address());
-        if (fixture_->tempfail.count(address)) return smtp::RecipientVerdict{Kind::TempFail, ""};
+        if (fixture_->tempfail.count(address))
+            return smtp::RecipientVerdict{Kind::TempFail, "", {}};
         if (auto it = fixture_->users.find(address); it != fixture_->users.end()) {
-            return smtp::RecipientVerdict{Kind::Accept, it->second};
+            return smtp::RecipientVerdict{Kind::Accept, it->second, {}};
         }
         if (fixture_->domains.count(lower(check->mailbox.domain))) {
-            return smtp::RecipientVerdict{Kind::UnknownUser, ""};
+            return smtp::RecipientVerdict{Kind::UnknownUser, "", {}};
         }
-        if (!check->login.empty()) return smtp::RecipientVerdict{Kind::AcceptRelay, ""};
-        return smtp::RecipientVerdict{Kind::NotLocal, ""};
+        if (!check->login.empty()) return smtp::RecipientVerdict{Kind::AcceptRelay, "", {}};
+        return smtp::RecipientVerdict{Kind::NotLocal, "", {}};
     }
     commits_.push_back(std::get<smtp::CommitMessage>(effect));
     if (fixture_->commit_failure) return smtp::CommitVerdict{false, "", *fixture_->commit_failure};

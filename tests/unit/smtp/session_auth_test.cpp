@@ -202,7 +202,7 @@ TEST(Rfc6409Relay, CheckRecipientCarriesTheLoginAndAcceptRelayIs250) {
     step = s.on_input("RCPT TO:<friend@elsewhere.example>\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<CheckRecipient>(*step.effect).login, "alice@example.test");
-    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::AcceptRelay, ""});
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::AcceptRelay, "", {}});
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].code, 250);
     EXPECT_EQ(step.replies[0].esc.detail, 5);

@@ -40,7 +40,7 @@ TEST(Rfc2920Pipelining, StopsAtRecipientEffectAndResumesWithTheRest) {
     EXPECT_EQ(std::get<CheckRecipient>(*step.effect).mailbox.address(), "x@y.example");
     EXPECT_TRUE(s.effect_pending());
     EXPECT_EQ(s.buffered_bytes(), std::string_view("NOOP\r\n").size());
-    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "x@y.example"});
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "x@y.example", {}});
     EXPECT_FALSE(s.effect_pending());
     ASSERT_EQ(step.replies.size(), 2u);
     EXPECT_EQ(step.replies[0].id, ReplyId::RcptOk);
@@ -168,7 +168,7 @@ TEST(Rfc5321Timeouts, ReadTimeoutFollowsTheState) {
     EXPECT_EQ(s.state(), State::Command);
     EXPECT_EQ(s.read_timeout(), std::chrono::seconds(30));
     s.on_input("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
-    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example"});
+    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}});
     s.on_input("DATA\r\n");
     EXPECT_EQ(s.state(), State::Data);
     EXPECT_EQ(s.read_timeout(), std::chrono::seconds(90));
@@ -226,7 +226,7 @@ TEST(Rfc5321Commit, FailedCommitIsTemporaryAndEndsTheTransaction) {
     RecordProperty("rfc", "5321 4.2.5");
     auto s = greeted_session();
     s.on_input("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
-    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example"});
+    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}});
     auto step = s.on_input("DATA\r\nhello\r\n.\r\nRCPT TO:<c@d.example>\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<CommitMessage>(*step.effect).data, "hello\r\n");
@@ -295,6 +295,36 @@ TEST(SessionLogging, EveryReplyCarriesTheVerbItAnswers) {
     EXPECT_EQ(step.replies[2].command, "FROB");
     EXPECT_EQ(step.replies[2].code, 500);
     EXPECT_EQ(s.on_timeout().replies.at(0).command, "");
+}
+
+}  // namespace
+}  // namespace mw::smtp
+
+namespace mw::smtp {
+namespace {
+
+// An alias with several mailboxes (issue #3 part 5): one RCPT, every target gets the message,
+// and a target that is already a recipient is not added twice.
+TEST(Rfc5321Rcpt, AliasTargetsAllBecomeRecipientsOnce) {
+    Session s(SessionConfig{}, PeerInfo{"192.0.2.1", 1});
+    s.greet();
+    s.on_input("EHLO a.example\r\nMAIL FROM:<x@remote.example>\r\n");
+    auto step = s.on_input("RCPT TO:<bob@example.test>\r\n");
+    ASSERT_TRUE(step.effect);
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "bob@example.test", {}});
+    step = s.on_input("RCPT TO:<team@example.test>\r\n");
+    ASSERT_TRUE(step.effect);
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept,
+                                     "alice@example.test",
+                                     {"alice@example.test", "bob@example.test"}});
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].code, 250);
+    s.on_input("DATA\r\n");
+    step = s.on_input("Subject: x\r\n\r\nhi\r\n.\r\n");
+    ASSERT_TRUE(step.effect);
+    const auto& commit = std::get<CommitMessage>(*step.effect);
+    EXPECT_EQ(commit.recipients,
+              (std::vector<std::string>{"bob@example.test", "alice@example.test"}));
 }
 
 }  // namespace
