@@ -64,6 +64,18 @@ std::shared_ptr<asio::ssl::context> implicit_tls(const BoundListener& listener,
     return listener.session.tls_on_connect ? ctx.tls.current() : nullptr;
 }
 
+// Answers a connection that gets no session (ban, limits) with one logged reply, then closes.
+void refuse(tcp::socket socket, const BoundListener& listener, const AcceptContext& ctx,
+            const std::string& ip, smtp::Reply reply) {
+    spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name, reply.code,
+                 reply.reason);
+    auto executor = socket.get_executor();
+    asio::co_spawn(
+        executor,
+        net::refuse_connection(std::move(socket), std::move(reply), implicit_tls(listener, ctx)),
+        asio::detached);
+}
+
 bool is_loopback(const tcp::endpoint& endpoint) {
     auto addr = endpoint.address();
     if (addr.is_v6() && addr.to_v6().is_v4_mapped())
@@ -93,14 +105,9 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
         std::string ip = peer_address(remote);
         auto executor = socket.get_executor();
         if (auto until = ctx.failures.check_ip(ip)) {
-            auto reply = smtp::make_reply(smtp::ReplyId::IpBanned,
-                                          {{"ip", ip}, {"until", format_utc(*until)}});
-            spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
-                         reply.code, reply.reason);
-            asio::co_spawn(executor,
-                           net::refuse_connection(std::move(socket), std::move(reply),
-                                                  implicit_tls(listener, ctx)),
-                           asio::detached);
+            refuse(std::move(socket), listener, ctx, ip,
+                   smtp::make_reply(smtp::ReplyId::IpBanned,
+                                    {{"ip", ip}, {"until", format_utc(*until)}}));
             continue;
         }
         auto control = std::make_shared<net::ConnectionControl>();
@@ -111,13 +118,8 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
             });
         });
         if (admission.refusal != net::ConnectionTracker::Refusal::None) {
-            auto reply = refusal_reply(admission.refusal, ip, ctx.tracker);
-            spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name,
-                         reply.code, reply.reason);
-            asio::co_spawn(executor,
-                           net::refuse_connection(std::move(socket), std::move(reply),
-                                                  implicit_tls(listener, ctx)),
-                           asio::detached);
+            refuse(std::move(socket), listener, ctx, ip,
+                   refusal_reply(admission.refusal, ip, ctx.tracker));
             continue;
         }
         net::ConnectionInfo info{next_session_id(), ip, remote.port(), listener.name};

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -11,6 +12,14 @@ import unittest
 
 BINARY = os.environ.get("MW_BINARY", "")
 SOURCE_DIR = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def insecure_tls_context():
+    """The dev default's certificate is self-signed: tests check it separately, clients skip it."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 def free_port(host="127.0.0.1"):

@@ -2,20 +2,12 @@
 and the end of the block), while the real user on another IP still logs in; the ban survives a
 restart. Source addresses 127.0.0.2 and 127.0.0.3 stand for the attacker and the user."""
 import smtplib
-import ssl
 import time
 import unittest
 
-from mwtest import ServerTestCase
+from mwtest import ServerTestCase, insecure_tls_context
 
 PASSWORD = "correct horse battery"
-
-
-def tls_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 class BruteForce(ServerTestCase):
@@ -23,7 +15,7 @@ class BruteForce(ServerTestCase):
 
     def connect(self, source):
         s = smtplib.SMTP_SSL("127.0.0.1", self.server.submissions_port, timeout=60,
-                             source_address=(source, 0), context=tls_context())
+                             source_address=(source, 0), context=insecure_tls_context())
         s.ehlo("client.example")
         return s
 

@@ -8,28 +8,20 @@ import os
 import signal
 import smtplib
 import socket
-import ssl
 import subprocess
 import time
 import unittest
 
-from mwtest import ServerTestCase, split_trace
+from mwtest import ServerTestCase, insecure_tls_context, split_trace
 from smtpraw import RawSmtp
 
 PASSWORD = "correct horse battery"
 MESSAGE = b"From: alice@example.test\r\nTo: bob@example.test\r\nSubject: via submission\r\n\r\nhello\r\n"
 
 
-def insecure_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
 def peer_fingerprint(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with insecure_context().wrap_socket(raw) as tls:
+        with insecure_tls_context().wrap_socket(raw) as tls:
             return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
 
 
@@ -41,7 +33,7 @@ class SubmissionTlsAuth(ServerTestCase):
             s.ehlo("client.example")
             self.assertTrue(s.has_extn("starttls"))
             self.assertFalse(s.has_extn("auth"), "AUTH must not be offered before STARTTLS")
-            s.starttls(context=insecure_context())
+            s.starttls(context=insecure_tls_context())
             s.ehlo("client.example")
             self.assertIn("PLAIN", s.esmtp_features.get("auth", "").upper())
             s.login("alice@example.test", PASSWORD)
@@ -103,7 +95,7 @@ class SubmissionTlsAuth(ServerTestCase):
             self.assertEqual(code, 530, text)
             self.assertIn(b"STARTTLS", text)
         with smtplib.SMTP("127.0.0.1", self.server.submission_port, timeout=30) as s:
-            s.starttls(context=insecure_context())
+            s.starttls(context=insecure_tls_context())
             s.ehlo("client.example")
             code, text = s.mail("alice@example.test")
             self.assertEqual(code, 530, text)  # no AUTH yet
@@ -156,7 +148,7 @@ class SubmissionTlsAuth(ServerTestCase):
         c.send(b"STARTTLS\r\nRSET\r\nMAIL FROM:<alice@example.test>\r\n")
         code, _ = c.reply()
         self.assertEqual(code, 220)
-        tls = insecure_context().wrap_socket(c.sock)
+        tls = insecure_tls_context().wrap_socket(c.sock)
         tls.settimeout(10)
         tls.sendall(b"NOOP\r\n")
         first = tls.recv(4096)
