@@ -57,7 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(result.error().detail.find_first_of("\r\n") == std::string::npos);
         return 0;
     }
-    FUZZ_CHECK(size <= kMaxCommandLine - 2);
+    // RFC 5321 §4.5.3.1.4: 512 octets with CRLF; RFC 4954 §4: AUTH lines up to 12288.
+    const bool auth = std::holds_alternative<Auth>(*result);
+    FUZZ_CHECK(size <= (auth ? kMaxAuthLine : kMaxCommandLine) - 2);
     for (const char c : line) {
         const auto u = static_cast<unsigned char>(c);
         FUZZ_CHECK(u >= 0x20 && u != 0x7f);
