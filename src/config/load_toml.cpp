@@ -188,7 +188,7 @@ void resolve(Settings& s, const std::optional<fs::path>& data_dir_override) {
     // absolute while loading.
     s.data_dir = fs::absolute(s.data_dir).lexically_normal();
     if (!s.log_file.empty()) s.log_file = fs::absolute(s.log_file).lexically_normal().string();
-    for (auto* path : {&s.tls_certificate, &s.tls_key})
+    for (auto* path : {&s.tls_certificate, &s.tls_key, &s.tls_sni_directory})
         if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
     if (s.hostname.empty()) s.hostname = this_host_name();
 }

@@ -141,6 +141,11 @@ const SettingDef kTable[] = {
     {"tls.key", SettingType::Path, "PEM private key of tls.certificate (mode 0600).", 0, 0, "",
      [](const Settings& s) -> SettingValue { return s.tls_key; },
      [](Settings& s, const SettingValue& v) { s.tls_key = str(v); }},
+    {"tls.sni_directory", SettingType::Path,
+     "Extra certificates for SNI: each NAME.pem (chain) with NAME.key, chosen by the names the "
+     "certificate covers; empty: one certificate for every name.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.tls_sni_directory; },
+     [](Settings& s, const SettingValue& v) { s.tls_sni_directory = str(v); }},
     {"auth.on_mx", SettingType::Boolean,
      "Also offer SMTP AUTH on the MX listener (mail clients belong on submission).", 0, 0, "",
      [](const Settings& s) -> SettingValue { return s.auth_on_mx; },

@@ -40,6 +40,9 @@ struct Settings {
     // in DATA_DIR/tls/ (fine for tests and the dev default; clients will warn about it).
     std::string tls_certificate;
     std::string tls_key;
+    // SNI: every NAME.pem (chain) with its NAME.key in this directory is served to clients that
+    // ask for a name the certificate covers; the names come from the certificate itself.
+    std::string tls_sni_directory;
     bool auth_on_mx = false;                  // offer AUTH on the MX listener too
     bool auth_plaintext_on_loopback = false;  // AUTH without TLS, only from 127.0.0.0/8 and ::1
 };

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -94,10 +95,11 @@ Result<bool, std::string> write_pem(const std::filesystem::path& path, mode_t mo
     return true;
 }
 
-}  // namespace
 
-Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context(
-    const TlsFiles& files) {
+// One certificate's context, configured identically to every other one.
+Result<std::shared_ptr<asio::ssl::context>, std::string> make_single_context(
+    const std::filesystem::path& certificate, const std::filesystem::path& key_file) {
+    TlsFiles files{certificate, key_file, {}};
     if (auto problem = key_permission_problem(files.key); !problem.empty())
         return mw::unexpected(problem);
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -122,6 +124,79 @@ Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context
         return mw::unexpected(files.key.string() + " does not belong to " +
                               files.certificate.string());
     return ctx;
+}
+
+
+// The default context plus the SNI alternatives; the callback argument points here, and the
+// shared_ptr handed out aliases `primary`, so the set lives as long as any connection using it.
+struct ContextSet {
+    std::shared_ptr<asio::ssl::context> primary;
+    std::vector<std::shared_ptr<asio::ssl::context>> alternatives;
+};
+
+int choose_certificate(SSL* ssl, int* /*alert*/, void* arg) {
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == nullptr || *name == '\0') return SSL_TLSEXT_ERR_NOACK;
+    const auto* set = static_cast<const ContextSet*>(arg);
+    for (const auto& alt : set->alternatives) {
+        X509* cert = SSL_CTX_get0_certificate(alt->native_handle());
+        if (cert != nullptr && X509_check_host(cert, name, 0, 0, nullptr) == 1) {
+            SSL_set_SSL_CTX(ssl, alt->native_handle());
+            return SSL_TLSEXT_ERR_OK;
+        }
+    }
+    return SSL_TLSEXT_ERR_OK;  // a name we have no special certificate for: the default one
+}
+
+}  // namespace
+
+Result<std::vector<TlsFiles>, std::string> sni_pairs(const std::filesystem::path& directory) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(directory, ec);
+    if (ec)
+        return mw::unexpected("tls.sni_directory " + directory.string() + ": " + ec.message());
+    std::vector<TlsFiles> pairs;
+    std::vector<std::string> keys;
+    for (const auto& entry : it) {
+        const auto& path = entry.path();
+        if (path.extension() == ".key") keys.push_back(path.stem().string());
+        if (path.extension() != ".pem") continue;
+        auto key = path;
+        key.replace_extension(".key");
+        if (!std::filesystem::exists(key, ec))
+            return mw::unexpected(path.string() + " has no private key next to it (expected " +
+                                  key.string() + ")");
+        pairs.push_back({path, key, {}});
+    }
+    for (const auto& stem : keys) {
+        auto pem = directory / (stem + ".pem");
+        if (!std::filesystem::exists(pem, ec))
+            return mw::unexpected((directory / (stem + ".key")).string() +
+                                  " has no certificate next to it (expected " + pem.string() + ")");
+    }
+    std::sort(pairs.begin(), pairs.end(),
+              [](const TlsFiles& a, const TlsFiles& b) { return a.certificate < b.certificate; });
+    return pairs;
+}
+
+Result<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls_context(
+    const TlsFiles& files) {
+    auto primary = make_single_context(files.certificate, files.key);
+    if (!primary) return mw::unexpected(primary.error());
+    if (files.sni_directory.empty()) return *primary;
+    auto pairs = sni_pairs(files.sni_directory);
+    if (!pairs) return mw::unexpected(pairs.error());
+    auto set = std::make_shared<ContextSet>();
+    set->primary = std::move(*primary);
+    for (const auto& pair : *pairs) {
+        auto alt = make_single_context(pair.certificate, pair.key);
+        if (!alt) return mw::unexpected(alt.error());
+        set->alternatives.push_back(std::move(*alt));
+    }
+    SSL_CTX* native = set->primary->native_handle();
+    SSL_CTX_set_tlsext_servername_callback(native, choose_certificate);
+    SSL_CTX_set_tlsext_servername_arg(native, set.get());
+    return std::shared_ptr<asio::ssl::context>(set, set->primary.get());
 }
 
 Result<bool, std::string> ensure_self_signed(const TlsFiles& files, const std::string& hostname) {

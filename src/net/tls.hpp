@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -20,11 +21,19 @@ namespace mw::net {
 struct TlsFiles {
     std::filesystem::path certificate;  // PEM: leaf certificate first, then the chain
     std::filesystem::path key;          // PEM private key, mode 0600 or stricter
+    // SNI (RFC 6066 §3): NAME.pem + NAME.key pairs; a client naming a host one of them covers
+    // (its subjectAltName / CN, wildcards included) gets that one, any other the default.
+    std::filesystem::path sni_directory;  // empty: the default certificate for every name
 };
 
-// A server context from the files; the error names the file and the OpenSSL reason.
+// A server context from the files (and the SNI directory); the error names the file and the
+// OpenSSL reason. The returned context keeps its SNI alternatives alive.
 Result<std::shared_ptr<boost::asio::ssl::context>, std::string> make_server_tls_context(
     const TlsFiles& files);
+
+// The certificate/key pairs found in an SNI directory, sorted by name; an error names a .pem
+// without its .key (or the reverse) so a half-copied renewal is not half-loaded.
+Result<std::vector<TlsFiles>, std::string> sni_pairs(const std::filesystem::path& directory);
 
 // Writes a self-signed certificate (EC P-256, 10 years, SAN = hostname and localhost) and its
 // key to `files` unless both exist. For the embedded dev default only. Returns true when it

@@ -104,7 +104,10 @@ asio::awaitable<void> reload_tls_on_hup(asio::signal_set& hup, net::TlsContextHo
         if (ec) co_return;
         auto reloaded = tls.reload();
         if (reloaded)
-            spdlog::info("event=tls_reloaded certificate={}", tls.files().certificate.string());
+            spdlog::info("event=tls_reloaded certificate={} sni_directory={}",
+                         tls.files().certificate.string(),
+                         tls.files().sni_directory.empty() ? std::string("none")
+                                                           : tls.files().sni_directory.string());
         else
             spdlog::error("event=tls_reload_failed error=\"{}\" note=keeping_previous_certificate",
                           log::safe(reloaded.error()));
@@ -116,10 +119,11 @@ Result<net::TlsFiles, std::string> tls_files(const config::Settings& settings) {
     if (!settings.tls_certificate.empty() || !settings.tls_key.empty()) {
         if (settings.tls_certificate.empty() || settings.tls_key.empty())
             return mw::unexpected(std::string("tls.certificate and tls.key must be set together"));
-        return net::TlsFiles{settings.tls_certificate, settings.tls_key};
+        return net::TlsFiles{settings.tls_certificate, settings.tls_key,
+                             settings.tls_sni_directory};
     }
     net::TlsFiles files{settings.data_dir / "tls" / "cert.pem",
-                        settings.data_dir / "tls" / "key.pem"};
+                        settings.data_dir / "tls" / "key.pem", settings.tls_sni_directory};
     auto created = net::ensure_self_signed(files, settings.hostname);
     if (!created) return mw::unexpected(created.error());
     if (*created)

@@ -53,6 +53,19 @@ class SubmissionTlsAuth(ServerTestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(len(self.server.wait_for_messages("bob@example.test", 1)), 1)
 
+    def test_swaks_implicit_tls_auth_plain(self):
+        # --tlsc: TLS from the first byte (RFC 8314), as mail clients' "SSL/TLS" on port 465.
+        r = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.server.submissions_port}", "--tlsc",
+                            "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password",
+                            PASSWORD, "--from", "alice@example.test", "--to", "bob@example.test"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("235", r.stdout)
+        msgs = self.server.wait_for_messages("bob@example.test", 1)
+        self.assertEqual(len(msgs), 1)
+        trace, _ = split_trace(msgs[0])
+        self.assertIn(b"ESMTPSA", trace)
+
     def test_curl_implicit_tls_smtps(self):
         path = os.path.join(self.tmp, "m.eml")
         with open(path, "wb") as f:

@@ -59,6 +59,7 @@ max_bytes = 18
 [tls]
 certificate = "tls/cert.pem"
 key = "tls/key.pem"
+sni_directory = "tls/sni"
 [auth]
 on_mx = true
 plaintext_on_loopback = true
@@ -95,6 +96,7 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.spool_max_bytes, 18u);
     EXPECT_EQ(s.tls_certificate, (dir_ / "tls/cert.pem").string());
     EXPECT_EQ(s.tls_key, (dir_ / "tls/key.pem").string());
+    EXPECT_EQ(s.tls_sni_directory, (dir_ / "tls/sni").string());
     EXPECT_TRUE(s.auth_on_mx);
     EXPECT_TRUE(s.auth_plaintext_on_loopback);
     ASSERT_EQ(s.listeners.size(), 3u);
