@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# mailwarden benchmark: bench/run.sh [--quick]
+# mailwarden benchmark: bench/run.sh [--quick] [--auth]
 # Installs what it needs (idempotent), builds the Release server and the bench tools, then runs
 # bench/bench.py. Results: bench/out/results.md and bench/out/results.json. See bench/README.md.
 # Full run: about 5 minutes; --quick: about 1-2 minutes (plus the first Release build).
+# --auth: runs bench/auth.sh instead (authenticated submission over TLS, CPU cost of AUTH).
 set -euo pipefail
 
 QUICK=""
+AUTH=""
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK="--quick" ;;
-    -h|--help) sed -n 2,5p "$0"; exit 0 ;;
-    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+    --auth) AUTH=1 ;;
+    -h|--help) sed -n 2,6p "$0"; exit 0 ;;
+    *) echo "usage: bench/run.sh [--quick] [--auth]" >&2; exit 2 ;;
   esac
 done
+if [[ -n "$AUTH" ]]; then exec "$(dirname "${BASH_SOURCE[0]}")/auth.sh" $QUICK; fi
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH_DIR/.." && pwd)"
@@ -49,9 +53,9 @@ echo "[bench] building Release mailwarden in $BUILD"
 cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMW_BUILD_TESTS=OFF \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache \
   "-DCMAKE_CXX_FLAGS=-Wno-error=restrict" >/dev/null
-cmake --build "$BUILD" --target mailwarden
+cmake --build "$BUILD" -j2 --target mailwarden
 mkdir -p "$TOOLS"
-g++ -O2 -std=c++20 -pthread -Wall -Wextra -o "$TOOLS/loadgen" "$BENCH_DIR/loadgen.cpp"
+g++ -O2 -std=c++20 -pthread -Wall -Wextra -o "$TOOLS/loadgen" "$BENCH_DIR/loadgen.cpp" -lssl -lcrypto
 g++ -O2 -std=c++20 -Wall -Wextra -o "$TOOLS/fsync_ceiling" "$BENCH_DIR/fsync_ceiling.cpp"
 
 # 5,000 idle connections: the loadgen and the server (a child of this shell) need the fds.
