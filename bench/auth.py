@@ -218,6 +218,28 @@ def argon2(a, label):
     return res
 
 
+def tls_primitives():
+    """The public-key work of a TLS 1.3 handshake, per CPU second (`openssl speed` divides by user
+    CPU time unless -elapsed, so a busy machine does not lower it much): the
+    server signs with ECDSA P-256 (its certificate key) and does one X25519 exchange (key
+    generation + derivation, about two operations); a resumed handshake (psk_dhe_ke) skips only
+    the signature."""
+    r = bench.run(["openssl", "speed", "-seconds", "2", "-mr", "ecdsap256", "ecdhx25519"], 60)
+    res = {"loadavg": bench.loadavg()}
+    for line in r.stdout.splitlines():
+        f = line.split(":")
+        if f[0] == "+F4" and f[2] == "256":
+            res["ecdsa_p256_sign_per_s"], res["ecdsa_p256_verify_per_s"] = float(f[3]), float(f[4])
+        elif f[0] == "+F5" and f[2] == "253":
+            res["x25519_per_s"] = float(f[3])
+    if "ecdsa_p256_sign_per_s" in res and "x25519_per_s" in res:
+        ecdh = 2e3 / res["x25519_per_s"]
+        res["full_handshake_pk_ms"] = round(ecdh + 1e3 / res["ecdsa_p256_sign_per_s"], 3)
+        res["resumed_handshake_pk_ms"] = round(ecdh, 3)
+    log(f"TLS primitives: {res}")
+    return res
+
+
 def fmt(v, nd=0):
     return bench.fmt(v, nd)
 
@@ -239,6 +261,13 @@ def render(r):
             f"{fmt(c['concurrent_cpu_ms_per_verify'], 1)} ms CPU each; VmHWM "
             f"{fmt(c['vmhwm_kib_start'] / 1024, 1)} → {fmt(c['vmhwm_kib_single'] / 1024, 1)} (1 thread) → "
             f"{fmt(c['vmhwm_kib_concurrent'] / 1024, 1)} MiB (2 threads)")
+    t = r["tls_primitives"]
+    if "full_handshake_pk_ms" in t:
+        out.append(
+            f"TLS public-key ceiling (`openssl speed`, per CPU second, load average {t['loadavg']}): ECDSA "
+            f"P-256 {fmt(t['ecdsa_p256_sign_per_s'])} signs/s, X25519 {fmt(t['x25519_per_s'])} ops/s → "
+            f"server's public-key work per full TLS 1.3 handshake ≈ {t['full_handshake_pk_ms']} ms "
+            f"(sign + 2 X25519), per resumed one ≈ {t['resumed_handshake_pk_ms']} ms (no signature)")
     ceiling = max(r["argon2_start"]["concurrent_per_s"], r["argon2_end"]["concurrent_per_s"])
     cores = mi["nproc"]
     out.append("")
@@ -296,6 +325,7 @@ def main():
     r = {"quick": a.quick, "seconds": [a.seconds, a.seconds_auth], "machine": bench.machine_info(root), "runs": []}
     log(f"machine: {r['machine']}")
     r["argon2_start"] = argon2(a, "start")
+    r["tls_primitives"] = tls_primitives()
     template = make_template(a.binary, root)
     plan = [(p, c) for p in PLAN for c in (1, 8)] + [(STARTTLS, 8)]
     for (name, port, tls, resume, auth, message), clients in plan:
