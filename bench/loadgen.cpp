@@ -49,6 +49,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -150,7 +151,6 @@ public:
         return true;
     }
     bool resumed() const { return ssl_ && SSL_session_reused(ssl_) == 1; }
-    const char* tls_version() const { return ssl_ ? SSL_get_version(ssl_) : "none"; }
     bool connect(const std::string& host, int port, const char* source = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0) return false;
@@ -437,6 +437,8 @@ int main(int argc, char** argv) {
                      "takes USER:PASSWORD\n");
         return 2;
     }
+    // SSL_write has no MSG_NOSIGNAL: a server that closes first must not kill the client.
+    std::signal(SIGPIPE, SIG_IGN);
     if (o.mode == "send") return run_send(o);
     if (o.mode == "idle") return run_idle(o);
     usage();
