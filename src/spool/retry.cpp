@@ -24,12 +24,18 @@ std::string quoted(std::string_view text) {
 
 std::optional<std::int64_t> unit_seconds(char unit) {
     switch (unit) {
-        case 's': return 1;
-        case 'm': return 60;
-        case 'h': return 3600;
-        case 'd': return 86400;
-        case 'w': return 7 * 86400;
-        default: return std::nullopt;
+        case 's':
+            return 1;
+        case 'm':
+            return 60;
+        case 'h':
+            return 3600;
+        case 'd':
+            return 86400;
+        case 'w':
+            return 7 * 86400;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -70,10 +76,10 @@ std::optional<std::string> validate(const RetryPolicy& policy) {
     if (policy.max_age <= Duration(0) || policy.max_age > kLongestDuration)
         return "maximum queue age must be between 1s and 3650d";
     if (policy.delay_notice_after &&
-        (*policy.delay_notice_after <= Duration(0) ||
-         *policy.delay_notice_after >= policy.max_age))
+        (*policy.delay_notice_after <= Duration(0) || *policy.delay_notice_after >= policy.max_age))
         return "delay notice after " + format_duration(*policy.delay_notice_after) +
-               " would never be sent: it must be more than 0 and less than the maximum queue age (" +
+               " would never be sent: it must be more than 0 and less than the maximum queue age "
+               "(" +
                format_duration(policy.max_age) + ")";
     if (!(policy.jitter >= 0 && policy.jitter <= kMaxJitter))  // also refuses NaN
         return "retry jitter must be between 0 and 0.5 (a fraction of each wait)";
@@ -155,8 +161,7 @@ Result<Duration, std::string> parse_duration(std::string_view text) {
             return unexpected("duration " + quoted(original) + ": too long; at most 3650d");
         text.remove_prefix(digits + 1);
     }
-    if (total == 0)
-        return unexpected("duration " + quoted(original) + ": must be more than zero");
+    if (total == 0) return unexpected("duration " + quoted(original) + ": must be more than zero");
     return Duration(total);
 }
 

@@ -171,8 +171,8 @@ TEST(DurationSyntax, ParsesUnitsAndCompounds) {
     struct Case {
         std::string_view text;
         Duration want;
-    } cases[] = {{"90s", 90s}, {"5m", 5min}, {"1h", 1h},           {"1h30m", 90min},
-                 {"5d", 120h}, {"2w", 336h}, {"3650d", 3650 * 24h}, {"0h1s", 1s}};
+    } cases[] = {{"90s", 90s}, {"5m", 5min},          {"1h", 1h},  {"1h30m", 90min}, {"5d", 120h},
+                 {"2w", 336h}, {"3650d", 3650 * 24h}, {"0h1s", 1s}};
     for (auto c : cases) {
         auto got = parse_duration(c.text);
         ASSERT_TRUE(got) << c.text << ": " << got.error();
