@@ -178,7 +178,10 @@ struct ReturnedPart {
 
 MimePart headers_part(std::string_view original, bool failed) {
     std::string headers = header_block(original);
-    bool raw = is_ascii(headers) && lines_fit(headers);
+    // RFC 2045 §2.7: 7bit data has no NUL, and we keep other control bytes out too.
+    bool raw = lines_fit(headers) && std::all_of(headers.begin(), headers.end(), [](char c) {
+                   return (c >= 0x20 && c < 0x7F) || c == '\t' || c == '\r' || c == '\n';
+               });
     return {
         "Content-Type: text/rfc822-headers\r\n"
         "Content-Description: " +

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <random>
 #include <set>
 
 namespace mw::spool {
@@ -225,6 +226,29 @@ TEST(DurationListSyntax, RefusesWithTheItemNumber) {
     std::string many;
     for (int i = 0; i < 33; ++i) many += (i ? ",1m" : "1m");
     EXPECT_EQ(parse_duration_list(many).error(), "duration list: more than 32 items");
+}
+
+TEST(DurationListSyntax, RandomTextIsReadOrRefusedNeverMisread) {
+    // Fixed seed: whatever the config holds, the parser answers with values that print back to
+    // the same values, or with an error that starts with the thing it was reading.
+    std::mt19937 rng(5);
+    const std::string alphabet = "0123456789smhdwx, \t-+.";
+    std::uniform_int_distribution<std::size_t> len(0, 24), pick(0, alphabet.size() - 1);
+    for (int round = 0; round < 2000 && !HasFailure(); ++round) {
+        std::string text;
+        for (std::size_t n = len(rng), i = 0; i < n; ++i) text += alphabet[pick(rng)];
+        auto got = parse_duration_list(text);
+        if (!got) {
+            EXPECT_TRUE(got.error().starts_with("duration list") ||
+                        got.error().starts_with("empty duration list"))
+                << text << " -> " << got.error();
+            continue;
+        }
+        for (Duration d : *got) {
+            EXPECT_GT(d, 0s) << text;
+            EXPECT_EQ(*parse_duration(format_duration(d)), d) << text;
+        }
+    }
 }
 
 }  // namespace
