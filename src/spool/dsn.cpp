@@ -176,20 +176,25 @@ struct ReturnedPart {
     std::string note;  // the sentence of the first part that introduces it
 };
 
+std::string part_fields(std::string_view type, std::string_view description,
+                        std::string_view transfer_encoding) {
+    std::string out = "Content-Type: " + std::string(type) + "\r\n";
+    out += "Content-Description: " + std::string(description) + "\r\n";
+    if (!transfer_encoding.empty())
+        out += "Content-Transfer-Encoding: " + std::string(transfer_encoding) + "\r\n";
+    return out;
+}
+
 MimePart headers_part(std::string_view original, bool failed) {
     std::string headers = header_block(original);
     // RFC 2045 §2.7: 7bit data has no NUL, and we keep other control bytes out too.
     bool raw = lines_fit(headers) && std::all_of(headers.begin(), headers.end(), [](char c) {
                    return (c >= 0x20 && c < 0x7F) || c == '\t' || c == '\r' || c == '\n';
                });
-    return {
-        "Content-Type: text/rfc822-headers\r\n"
-        "Content-Description: " +
-            std::string(failed ? "Undelivered" : "Delayed") +
-            " Message Headers\r\n"
-            "Content-Transfer-Encoding: " +
-            std::string(raw ? "7bit" : "quoted-printable") + "\r\n",
-        raw ? headers : quoted_printable(headers)};
+    return {part_fields("text/rfc822-headers",
+                        failed ? "Undelivered Message Headers" : "Delayed Message Headers",
+                        raw ? "7bit" : "quoted-printable"),
+            raw ? headers : quoted_printable(headers)};
 }
 
 std::string size_text(std::size_t bytes) {
@@ -211,15 +216,12 @@ ReturnedPart returned_part(const DsnRequest& q, bool failed) {
                 "or a NUL byte)";
         else {
             bool eight_bit = !is_ascii(full);
-            return {{"Content-Type: message/rfc822\r\n"
-                     "Content-Description: " +
-                         std::string(failed ? "Undelivered" : "Delayed") +
-                         " Message\r\n"
-                         "Content-Transfer-Encoding: " +
-                         std::string(eight_bit ? "8bit" : "7bit") + "\r\n",
-                     std::move(full)},
-                    eight_bit,
-                    intro + "your original message."};
+            return {
+                {part_fields("message/rfc822", failed ? "Undelivered Message" : "Delayed Message",
+                             eight_bit ? "8bit" : "7bit"),
+                 std::move(full)},
+                eight_bit,
+                intro + "your original message."};
         }
     }
     std::string note = intro + "the headers of your original message";
@@ -253,7 +255,7 @@ std::string message_id(const DsnRequest& q) {
     for (const auto& r : q.recipients)
         h = fnv1a(r.final_recipient + "\n" + r.status, fnv1a(to_string(r.action), h));
     auto secs = q.created_at.time_since_epoch().count();
-    return "<" + std::to_string(secs) + "." + (token.empty() ? "" : token + ".") + hex(h, 8) +
+    return "<" + std::to_string(secs) + "." + (token.empty() ? "" : token + ".") + hex(h, 16) +
            ".dsn@" + q.reporting_host + ">";
 }
 
@@ -342,15 +344,11 @@ Result<Dsn, std::string> build_dsn(const DsnRequest& q) {
     }
     ReturnedPart returned = returned_part(q, failed);
     std::vector<MimePart> parts;
+    parts.push_back({part_fields("text/plain; charset=utf-8", "Notification", "quoted-printable"),
+                     quoted_printable(notification_text(q, original_subject, returned.note))});
+    // RFC 3464 §2.1: message/delivery-status is ASCII, so the default 7bit encoding.
     parts.push_back(
-        {"Content-Type: text/plain; charset=utf-8\r\n"
-         "Content-Description: Notification\r\n"
-         "Content-Transfer-Encoding: quoted-printable\r\n",
-         quoted_printable(notification_text(q, original_subject, returned.note))});
-    parts.push_back(
-        {"Content-Type: message/delivery-status\r\n"
-         "Content-Description: Delivery report\r\n",
-         delivery_status_part(q)});
+        {part_fields("message/delivery-status", "Delivery report", ""), delivery_status_part(q)});
     if (!returned.part.body.empty()) parts.push_back(std::move(returned.part));
 
     auto boundary = choose_boundary(q, parts);

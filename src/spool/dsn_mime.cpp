@@ -1,6 +1,5 @@
 // The RFC 5322 / MIME pieces the DSN builder needs (see dsn_internal.hpp).
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -85,8 +84,9 @@ std::optional<std::pair<std::uint32_t, std::size_t>> next_code_point(std::string
         len = 4;
         cp = b & 0x07;
         min = 0x10000;
-    } else
+    } else {
         return std::nullopt;
+    }
     if (i + len > s.size()) return std::nullopt;
     for (std::size_t k = 1; k < len; ++k) {
         auto c = static_cast<unsigned char>(s[i + k]);
