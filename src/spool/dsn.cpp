@@ -88,8 +88,8 @@ std::optional<std::string> check_recipient(const DsnRecipient& r, std::size_t in
         return where + "a delayed recipient needs a 4.x.x status, not " + r.status;
     if (r.action == DsnAction::Failed && r.status[0] == '2')
         return where + "a failed recipient needs a 5.x.x or 4.x.x status, not " + r.status;
-    if (!r.remote_mta.empty() && !is_host_name(r.remote_mta))
-        return where + "the remote MTA must be a host name";
+    if (!r.remote_mta.empty() && !remote_mta_name(r.remote_mta))
+        return where + "the remote MTA must be a host name, optionally followed by [address]";
     return std::nullopt;
 }
 
@@ -155,7 +155,8 @@ std::string delivery_status_part(const DsnRequest& q) {
         out += fold_field("Final-Recipient", final_recipient_field(r.final_recipient));
         out += fold_field("Action", to_string(r.action));
         out += fold_field("Status", r.status);
-        if (!r.remote_mta.empty()) out += fold_field("Remote-MTA", "dns; " + r.remote_mta);
+        if (!r.remote_mta.empty())
+            out += fold_field("Remote-MTA", "dns; " + std::string(*remote_mta_name(r.remote_mta)));
         if (!r.remote_reply.empty())
             out += fold_field("Diagnostic-Code", diagnostic_code(r.remote_reply));
         if (r.last_attempt) out += fold_field("Last-Attempt-Date", rfc5322_date(*r.last_attempt));
@@ -309,6 +310,28 @@ bool is_delivery_report(std::string_view content_type) {
 }
 
 }  // namespace
+
+namespace dsn_detail {
+
+std::optional<std::string_view> remote_mta_name(std::string_view remote_mta) {
+    auto cut = remote_mta.find_first_of(" [");
+    std::string_view name = remote_mta.substr(0, cut);
+    if (!is_host_name(name)) return std::nullopt;
+    if (cut == std::string_view::npos) return name;
+    std::string_view rest = remote_mta.substr(cut);
+    if (rest.front() == ' ') rest.remove_prefix(1);
+    // An IPv4 or IPv6 address (RFC 5321 §4.1.3 literal forms, with or without "IPv6:").
+    bool literal = rest.size() >= 3 && rest.front() == '[' && rest.back() == ']' &&
+                   std::all_of(rest.begin() + 1, rest.end() - 1, [](char c) {
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                              (c >= 'A' && c <= 'F') || c == '.' || c == ':' || c == 'v' ||
+                              c == 'I' || c == 'P';
+                   });
+    if (!literal) return std::nullopt;
+    return name;
+}
+
+}  // namespace dsn_detail
 
 std::string_view to_string(DsnAction action) {
     switch (action) {

@@ -38,7 +38,10 @@ struct DsnRecipient {
     // RFC 3463 "class.subject.detail". Delayed needs class 4; Failed takes 5 or, for a message
     // that expired while failing temporarily, the last 4 status (as Postfix reports it).
     std::string status;
-    // Host name of the server that gave the answer below (the MX host). Empty: none reached.
+    // The server that gave the answer below: its host name, optionally followed by its address
+    // in brackets ("mx.example.com [192.0.2.1]", as queue state records it). The field
+    // Remote-MTA gets the name (RFC 3464 §2.3.5 type dns); the sender sees both. Empty: none
+    // reached.
     std::string remote_mta;
     // That server's reply, all its lines as received, separated by CRLF (a 550-5.1.1 line, then
     // a 550 5.1.1 line). Empty: no reply (DNS failure, timeout, refused connection).

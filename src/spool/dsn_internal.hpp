@@ -54,6 +54,10 @@ std::string printable_ascii(std::string_view text);
 // UTF-8, US-ASCII and ISO-8859-1 are decoded; others are left as written.
 std::string decode_encoded_words(std::string_view value);
 
+// "mx.example.com [192.0.2.1]" or "mx.example.com[2001:db8::1]" or "mx.example.com": the host
+// name alone; nullopt when it is none of those forms.
+std::optional<std::string_view> remote_mta_name(std::string_view remote_mta);
+
 // The first part of the notice: UTF-8 text, CRLF lines of at most 76 characters where words allow.
 std::string notification_text(const DsnRequest& request, std::string_view subject,
                               std::string_view returned_note);

@@ -43,7 +43,7 @@ DsnRequest three_failures() {
     bob.final_recipient = "bob@example.com";
     bob.original_recipient = "rfc822;Bob@Example.COM";
     bob.status = "5.1.1";
-    bob.remote_mta = "mx1.example.com";
+    bob.remote_mta = "mx1.example.com [192.0.2.25]";
     bob.remote_reply =
         "550-5.1.1 <bob@example.com>: Recipient address rejected:\r\n"
         "550 5.1.1 User unknown in virtual mailbox table";
@@ -51,7 +51,7 @@ DsnRequest three_failures() {
     DsnRecipient carol;
     carol.final_recipient = "carol@example.net";
     carol.status = "5.2.2";
-    carol.remote_mta = "mail.example.net";
+    carol.remote_mta = "mail.example.net[IPv6:2001:db8::25]";
     carol.remote_reply = "552 5.2.2 carol@example.net: mailbox is full (quota exceeded)";
     carol.last_attempt = kNow - 1s;
     DsnRecipient dave;
@@ -161,6 +161,7 @@ TEST(Rfc3464DeliveryStatus, PerMessageAndPerRecipientFields) {
     EXPECT_EQ(field(groups[2], "Original-Recipient"), std::nullopt) << "no ORCPT, no field";
     EXPECT_EQ(field(groups[2], "Final-Recipient"), "rfc822; carol@example.net");
     EXPECT_EQ(field(groups[2], "Status"), "5.2.2");
+    EXPECT_EQ(field(groups[2], "Remote-MTA"), "dns; mail.example.net");
     EXPECT_EQ(field(groups[3], "Final-Recipient"), "rfc822; dave@example.com");
     EXPECT_EQ(field(groups[3], "Status"), "5.7.1");
     // The long reply was folded (so lines stay short) and unfolds to the reply exactly.
@@ -433,6 +434,9 @@ TEST(Rfc3464Bounce, BadInputIsRefusedWithTheReason) {
         {[](DsnRequest& q) { q.recipients[0].original_recipient = "bob@example.com"; },
          "cannot build the DSN: recipient 1: the original recipient must be the decoded ORCPT "
          "value, \"addr-type;address\" in printable ASCII"},
+        {[](DsnRequest& q) { q.recipients[1].remote_mta = "mail.example.net [192.0.2.1"; },
+         "cannot build the DSN: recipient 2: the remote MTA must be a host name, optionally "
+         "followed by [address]"},
         {[](DsnRequest& q) { q.envid = std::string(101, 'e'); },
          "cannot build the DSN: the ENVID must be decoded xtext: at most 100 printable ASCII "
          "characters"},
