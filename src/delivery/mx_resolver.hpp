@@ -70,7 +70,7 @@ struct ResolveError {
 
     // Whether retrying later can help; a permanent failure bounces at once.
     bool permanent() const;
-    // RFC 3463 enhanced status: 5.1.2, 5.1.10 (RFC 7505 §4.2), 5.4.4, 4.4.3, 4.4.4.
+    // RFC 3463 enhanced status: 5.1.2, 5.1.10 (RFC 7505 §4), 5.4.4, 4.4.3, 4.4.4.
     std::string_view enhanced_status() const;
     // Stable key for log lines: "domain_not_found", "null_mx", ...
     std::string_view reason() const;
@@ -103,7 +103,8 @@ public:
     MxResolver& operator=(const MxResolver&) = delete;
 
     // `domain` is the part after '@': a name, or an address literal. `done` runs exactly once, on
-    // the resolver thread: keep it short (post the result to your own executor).
+    // the resolver thread: keep it short (post the result to your own executor), do not throw,
+    // and do not destroy the resolver from inside it.
     void resolve_destination(std::string domain, Callback done);
     std::future<ResolveResult> resolve_destination(std::string domain);
 

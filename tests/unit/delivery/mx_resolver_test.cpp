@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "delivery/mx_resolver_names.hpp"
 #include "unit/delivery/dnsmasq_fixture.hpp"
 
 namespace mw::delivery {
@@ -198,7 +199,7 @@ TEST_F(Rfc5321MxRouting, AnIpv6OnlyHostIsUsable) {
 }
 
 TEST_F(Rfc5321MxRouting, NullMxMeansTheDomainAcceptsNoMail) {
-    RecordProperty("rfc", "7505 3; 7505 4.2");
+    RecordProperty("rfc", "7505 3; 7505 4");
     auto r = lookup("nullmx.test");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().failure, ResolveFailure::null_mx);
@@ -401,6 +402,67 @@ TEST(MxResolverInput, BadDomainsAreRefusedWithTheReason) {
     auto idn = resolve(*resolver, "caf\xc3\xa9.test");
     ASSERT_FALSE(idn);
     EXPECT_NE(idn.error().detail.find("xn--"), std::string::npos) << idn.error().detail;
+}
+
+TEST(MxResolverInput, DomainsAreNormalisedOrRefused) {
+    RecordProperty("rfc", "1035 2.3.4");
+    const std::string label63(63, 'a');
+    struct Case {
+        std::string input;
+        std::string want;  // empty: refused
+    };
+    const Case cases[] = {
+        {"Example.TEST", "example.test"},
+        {"example.test.", "example.test"},
+        {"mx_1.example-2.test", "mx_1.example-2.test"},
+        {label63 + ".test", label63 + ".test"},  // the longest label allowed
+        {"example..test", ""},
+        {".example.test", ""},
+        {"example.test..", ""},
+        {"exa mple.test", ""},
+        {"exa\\046mple.test", ""},
+        {"ex@mple.test", ""},
+        {label63 + "a.test", ""},
+        {std::string(254, 'a'), ""},
+    };
+    for (const auto& c : cases) {
+        auto got = detail::normalize_domain(c.input);
+        if (c.want.empty()) {
+            EXPECT_FALSE(got) << c.input << ": got " << *got << ", want refused";
+        } else {
+            ASSERT_TRUE(got) << c.input << ": " << got.error();
+            EXPECT_EQ(*got, c.want);
+        }
+    }
+}
+
+TEST(MxResolverInput, ServerAddressesTakeAnOptionalPort) {
+    struct Case {
+        const char* input;
+        const char* want;  // nullptr: refused
+    };
+    const Case cases[] = {
+        {"127.0.0.1", "127.0.0.1:53"},
+        {"127.0.0.1:5353", "127.0.0.1:5353"},
+        {"::1", "[::1]:53"},
+        {"[::1]", "[::1]:53"},
+        {"[2001:DB8::1]:5353", "[2001:db8::1]:5353"},
+        {"127.0.0.1:", nullptr},
+        {"127.0.0.1:x", nullptr},
+        {"127.0.0.1:53x", nullptr},
+        {"[::1]5353", nullptr},
+        {"dns.example:53", nullptr},
+        {"", nullptr},
+    };
+    for (const auto& c : cases) {
+        auto got = detail::parse_server(c.input);
+        if (c.want == nullptr) {
+            EXPECT_FALSE(got) << c.input << ": got " << *got << ", want refused";
+        } else {
+            ASSERT_TRUE(got) << c.input << ": " << got.error();
+            EXPECT_EQ(*got, c.want);
+        }
+    }
 }
 
 TEST(MxResolverInput, BadOptionsAreNamed) {
