@@ -58,24 +58,15 @@ std::string peer_of(int fd) {
     return {};
 }
 
-void init_cares_once() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        const int rc = ares_library_init(ARES_LIB_INIT_ALL);
-        if (rc != ARES_SUCCESS)
-            throw std::runtime_error(std::string("c-ares init: ") + ares_strerror(rc));
-    });
+// ares_library_init is not thread-safe in 1.18: once per process, never cleaned up.
+int init_cares_once() {
+    static const int rc = ares_library_init(ARES_LIB_INIT_ALL);
+    return rc;
 }
 
 ResolveError error(ResolveFailure failure, std::string detail) {
     return ResolveError{failure, std::move(detail)};
 }
-
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-
-namespace {
 
 struct Lookup;
 
@@ -83,7 +74,6 @@ struct Lookup;
 struct FamilyAnswer {
     std::vector<IpAddress> addresses;
     std::string temporary_failure;  // set when the answer may differ on a later attempt
-    bool answered = false;
 };
 
 struct HostLookup {
@@ -312,7 +302,6 @@ void Lookup::on_address(std::size_t host, IpAddress::Family family, int status,
                         const unsigned char* abuf, int alen) {
     --outstanding;
     auto& answer = family == IpAddress::Family::v4 ? hosts[host].v4 : hosts[host].v6;
-    answer.answered = true;
     if (status == ARES_SUCCESS) {
         std::array<char, INET6_ADDRSTRLEN> text{};
         int n = max_addresses_per_answer;
@@ -498,8 +487,9 @@ void MxResolver::Impl::run() {
         if (stop) break;
         wait_and_process();
     }
-    // Every lookup still waiting completes now with resolver_stopped; callbacks fired by the
-    // cancel must not start new queries, which `stopping` prevents.
+    // Every lookup still waiting completes now with resolver_stopped: the cancel calls back every
+    // query in flight (`stopping` keeps those callbacks from sending more), and what is left has
+    // no query in c-ares that could still point at it.
     stopping = true;
     ares_cancel(channel);
     std::deque<std::pair<std::string, Callback>> late;
@@ -508,7 +498,11 @@ void MxResolver::Impl::run() {
         late.swap(incoming);
     }
     for (auto& [domain, done] : late) start(std::move(domain), std::move(done));
-    while (!lookups.empty()) finish(lookups.begin()->first);
+    while (!lookups.empty()) {
+        Lookup* l = lookups.begin()->first;
+        if (!l->failed) l->failed = error(ResolveFailure::resolver_stopped, "the resolver stopped");
+        finish(l);
+    }
 }
 
 Result<std::unique_ptr<MxResolver>, std::string> MxResolver::create(MxResolverOptions options) {
@@ -525,7 +519,8 @@ Result<std::unique_ptr<MxResolver>, std::string> MxResolver::create(MxResolverOp
         csv += (csv.empty() ? "" : ",") + *server;
     }
 
-    init_cares_once();
+    if (int rc = init_cares_once(); rc != ARES_SUCCESS)
+        return unexpected(std::string("c-ares init: ") + ares_strerror(rc));
     auto impl = std::make_unique<Impl>();
     ares_options ao{};
     ao.timeout = static_cast<int>(options.timeout.count());

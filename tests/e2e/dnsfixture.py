@@ -1,5 +1,5 @@
 """A real DNS server for e2e tests: dnsmasq (Debian package dnsmasq-base) on a free 127.0.0.1
-port, in the foreground, unprivileged, answering only from the records given. Point mailwarden's
+port, in the foreground, answering only from the records given, killed if the test process dies. Point mailwarden's
 resolver at `server.address` ("127.0.0.1:PORT").
 
     records = {
@@ -16,9 +16,11 @@ Names under a local zone ("test" unless given) that have no record answer NXDOMA
 exists without the asked type answers NODATA; names outside every zone answer REFUSED; names under
 a timeout zone are forwarded to a socket nobody reads, so the server never answers them.
 tests/unit/delivery/dnsmasq_fixture.* is the same fixture for C++ tests."""
+import ctypes
 import ipaddress
 import os
 import random
+import signal
 import shutil
 import socket
 import struct
@@ -52,6 +54,12 @@ def free_udp_tcp_port(host="127.0.0.1"):
                     continue
                 return port
     raise RuntimeError("no free loopback port for UDP and TCP after 20 attempts")
+
+
+def _die_with_parent():
+    """Runs in the child before exec: a test process that crashes takes dnsmasq with it."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _check_name(name):
@@ -130,16 +138,22 @@ class DnsServer:
     def _try_start(self, timeout):
         self.port = free_udp_tcp_port(self.host)
         dead = self.blackhole.getsockname()[1]
-        cmd = [find_dnsmasq(), "--no-daemon", f"--port={self.port}",
+        # --keep-in-foreground, not --no-daemon: that debug mode serves a TCP connection inline
+        # and answers no UDP query until the client closes it.
+        cmd = [find_dnsmasq(), "--keep-in-foreground", "--pid-file", f"--port={self.port}",
                f"--listen-address={self.host}", "--bind-interfaces",
                "--no-resolv", "--no-hosts", "--conf-file=/dev/null", "--cache-size=0",
                "--log-queries", "--log-facility=-"]
+        if os.geteuid() == 0:
+            # Otherwise dnsmasq switches to nobody, and a credential change clears the
+            # parent-death signal.
+            cmd += ["--user=root", "--group=root"]
         cmd += [f"--local=/{z}/" for z in self.local_zones]
         cmd += [f"--server=/{z}/127.0.0.1#{dead}" for z in self.timeout_zones]
         cmd += self.options
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -2,10 +2,23 @@
 with the right answer codes: MX in the given order and preferences, RFC 7505 null MX as an empty
 exchange, A/AAAA, CNAME, NODATA, NXDOMAIN inside the zone, REFUSED outside, silence in a timeout
 zone; and it goes away at stop()."""
+import os
 import socket
+import subprocess
+import sys
+import time
 import unittest
 
 from dnsfixture import DnsServer, dnsmasq_options
+
+def _running(pid):
+    """True while the process exists and is not a zombie waiting for its new parent to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
 
 RECORDS = {
     "example.test": {"MX": [(10, "mx1.example.test"), (20, "mx2.example.test")]},
@@ -77,6 +90,21 @@ class DnsFixtureLifecycle(unittest.TestCase):
         self.assertIsNotNone(proc.poll(), "dnsmasq still running after stop()")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.bind(("127.0.0.1", port))  # the port is free again
+
+    def test_the_server_dies_with_a_crashed_test(self):
+        script = ("import os, dnsfixture\n"
+                  "dns = dnsfixture.DnsServer({'a.test': {'A': ['127.0.0.1']}})\n"
+                  "dns.start()\n"
+                  "print(dns.proc.pid, flush=True)\n"
+                  "os._exit(1)  # no stop(): the crash\n")
+        r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           timeout=60, cwd=os.path.dirname(os.path.abspath(__file__)))
+        self.assertTrue(r.stdout.strip(), r.stderr)
+        pid = int(r.stdout.split()[0])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.02)
+        self.assertFalse(_running(pid), f"dnsmasq {pid} outlived the process that started it")
 
     def test_two_servers_run_side_by_side(self):
         with DnsServer({"a.test": {"A": ["127.0.0.1"]}}) as one, \

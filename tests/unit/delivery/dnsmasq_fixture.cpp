@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,8 +19,6 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
-
-extern char** environ;
 
 namespace mw::test {
 namespace {
@@ -172,17 +170,20 @@ bool DnsmasqServer::try_start(const DnsRecords& records) {
     port_ = unused_loopback_port();
     std::vector<std::string> args = {
         find_dnsmasq().string(),
-        "--no-daemon",  // foreground, logs to stderr, keeps our uid (no switch to nobody)
-        "--port=" + std::to_string(port_),
-        "--listen-address=127.0.0.1",
-        "--bind-interfaces",
+        // In the foreground, but not --no-daemon: that debug mode serves a TCP connection inline
+        // and answers no UDP query until the client closes it, which stalled every lookup made
+        // while a truncated answer was being fetched over TCP.
+        "--keep-in-foreground",
+        "--pid-file",  // none
+        "--port=" + std::to_string(port_), "--listen-address=127.0.0.1", "--bind-interfaces",
         "--no-resolv",  // never forward to the machine's real resolver
         "--no-hosts",   // nor answer from /etc/hosts
-        "--conf-file=/dev/null",
-        "--cache-size=0",
-        "--log-queries",
+        "--conf-file=/dev/null", "--cache-size=0", "--log-queries",
         "--log-facility=-",  // stderr only, not the machine's syslog
     };
+    // As root dnsmasq would switch to nobody/dip, and a credential change clears the parent-death
+    // signal set below: keep the credentials it was started with.
+    if (::geteuid() == 0) args.insert(args.end(), {"--user=root", "--group=root"});
     std::vector<std::string> local = records.local_zones();
     if (local.empty()) local.push_back("test");
     for (const auto& z : local) args.push_back("--local=/" + z + "/");
@@ -193,16 +194,25 @@ bool DnsmasqServer::try_start(const DnsRecords& records) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0)
-        throw std::runtime_error("posix_spawn dnsmasq failed: error " + std::to_string(rc));
+    // Open everything before fork: the child may only make async-signal-safe calls.
+    const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log_fd < 0 || null_fd < 0) throw std::runtime_error("cannot open dnsmasq's log file");
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        // A test that crashes must not leave dnsmasq running: it dies with us.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(127);
+        ::dup2(null_fd, 0);
+        ::dup2(log_fd, 1);
+        ::dup2(log_fd, 2);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(log_fd);
+    ::close(null_fd);
+    if (pid_ < 0) throw std::runtime_error("fork for dnsmasq failed");
 
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {

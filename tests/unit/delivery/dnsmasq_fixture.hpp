@@ -1,8 +1,8 @@
 // A real DNS server for tests: dnsmasq (Debian package dnsmasq-base) on a free 127.0.0.1 port,
-// unprivileged and in the foreground, answering only from the records given. Names under a local
-// zone (default "test") that have no record get NXDOMAIN; names outside every zone get REFUSED;
-// names under a timeout zone are forwarded to a socket that never answers. tests/e2e/dnsfixture.py
-// is the same fixture for Python tests.
+// in the foreground, answering only from the records given, and killed if the test process dies.
+// Names under a local zone (default "test") that have no record get NXDOMAIN; names outside every
+// zone get REFUSED; names under a timeout zone are forwarded to a socket that never answers.
+// tests/e2e/dnsfixture.py is the same fixture for Python tests.
 #pragma once
 
 #include <sys/types.h>
@@ -47,6 +47,7 @@ public:
     std::uint16_t port() const { return port_; }
     std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
     std::string log() const;  // dnsmasq's output, queries included: for failure messages
+    pid_t pid() const { return pid_; }
 
 private:
     bool try_start(const DnsRecords& records);

@@ -5,9 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "delivery/mx_resolver_names.hpp"
 #include "unit/delivery/dnsmasq_fixture.hpp"
@@ -110,6 +116,11 @@ protected:
             .address("mx.blocked.test", "0.0.0.0")
             .address("mx.blocked.test", "127.0.0.8")
             .timeout_zone("silent.test");
+        // 30 MX records do not fit a 512-octet UDP answer: the resolver must retry over TCP.
+        for (int i = 1; i <= 30; ++i) {
+            const auto host = "host-number-" + std::to_string(i) + ".big.test";
+            records.mx("big.test", host, i).address(host, "127.0.3." + std::to_string(i));
+        }
         server_ = new DnsmasqServer(records);
     }
     static void TearDownTestSuite() {
@@ -273,6 +284,21 @@ TEST_F(Rfc5321MxRouting, AnAddressIsTriedOnceAndUnspecifiedAddressesNever) {
     EXPECT_TRUE(notes_mention(*blocked, "0.0.0.0"));
 }
 
+TEST_F(Rfc5321MxRouting, ALargeMxSetArrivesOverTcpAndIsCapped) {
+    RecordProperty("rfc", "1035 4.2.1; 5321 5.1");
+    auto r = lookup("big.test");
+    ASSERT_TRUE(r) << describe(r) << "\n" << server_->log();
+    ASSERT_EQ(r->hosts.size(), 10u) << "max_hosts defaults to 10";
+    for (std::size_t i = 0; i < r->hosts.size(); ++i) {
+        EXPECT_EQ(r->hosts[i].preference, i + 1);
+        EXPECT_EQ(addresses(r->hosts[i]),
+                  (std::vector<std::string>{"127.0.3." + std::to_string(i + 1)}));
+    }
+    EXPECT_TRUE(notes_mention(*r, "tried only the first 10 of 30 MX hosts"));
+    EXPECT_EQ(r->answered_by, server_->address());
+    EXPECT_NE(server_->log().find("query[MX] big.test"), std::string::npos);
+}
+
 TEST_F(Rfc5321MxRouting, AServerThatNeverAnswersIsATemporaryFailure) {
     const auto start = std::chrono::steady_clock::now();
     auto r = lookup("x.silent.test");
@@ -293,12 +319,17 @@ TEST_F(Rfc5321MxRouting, ARefusedQueryIsATemporaryFailure) {
 }
 
 TEST_F(Rfc5321MxRouting, ManyLookupsInFlightAllComplete) {
+    // UDP answers, NXDOMAIN and a TCP retry interleaved on one channel.
+    const std::vector<std::pair<std::string, std::size_t>> cases = {
+        {"pref.test", 2}, {"missing.test", 0}, {"big.test", 10}, {"plain.test", 1}};
     std::vector<std::future<ResolveResult>> futures;
-    for (int i = 0; i < 50; ++i)
-        futures.push_back(resolver_->resolve_destination(i % 2 ? "pref.test" : "missing.test"));
-    for (int i = 0; i < 50; ++i) {
-        ASSERT_EQ(futures[i].wait_for(20s), std::future_status::ready);
-        EXPECT_EQ(futures[i].get().ok(), i % 2 == 1);
+    for (std::size_t i = 0; i < 60; ++i)
+        futures.push_back(resolver_->resolve_destination(cases[i % cases.size()].first));
+    for (std::size_t i = 0; i < futures.size(); ++i) {
+        const auto& [domain, hosts] = cases[i % cases.size()];
+        ASSERT_EQ(futures[i].wait_for(20s), std::future_status::ready) << domain;
+        auto r = futures[i].get();
+        EXPECT_EQ(r ? r->hosts.size() : 0u, hosts) << domain << ": " << describe(r);
     }
 }
 
@@ -328,6 +359,39 @@ TEST(Rfc5321MxRoutingNoServer, StoppingCompletesLookupsStillInFlight) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().failure, ResolveFailure::resolver_stopped);
     EXPECT_FALSE(r.error().permanent());
+}
+
+TEST(DnsmasqFixture, TheServerDiesWithACrashedTest) {
+    // The fixture's own promise: a test that crashes leaves no dnsmasq behind.
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        pid_t dns = -1;
+        try {
+            auto* server = new DnsmasqServer(DnsRecords{});  // never destroyed: the "crash"
+            dns = server->pid();
+        } catch (...) {}
+        [[maybe_unused]] auto n = ::write(pipe_fds[1], &dns, sizeof dns);
+        ::_exit(0);
+    }
+    ::close(pipe_fds[1]);
+    pid_t dns = -1;
+    ASSERT_EQ(::read(pipe_fds[0], &dns, sizeof dns), static_cast<ssize_t>(sizeof dns));
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_GT(dns, 0) << "the child could not start dnsmasq";
+    bool gone = false;
+    for (int i = 0; i < 250 && !gone; ++i) {  // at most 5 s
+        // Its parent is gone, so whoever adopts it reaps it; until then it is a zombie.
+        std::ifstream stat("/proc/" + std::to_string(dns) + "/stat");
+        std::string pid_field, comm, state;
+        gone = !(stat >> pid_field >> comm >> state) || state == "Z";
+        if (!gone) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(gone) << "dnsmasq " << dns << " outlived the process that started it";
 }
 
 TEST(Rfc5321AddressLiteral, ALiteralIsTheOnlyHostWithNoDnsLookup) {
