@@ -8,6 +8,9 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 swaks curl msmtp openssl sqlite3
+  # c-ares for MX lookups off the I/O threads; dnsmasq-base (the binary only, no system service)
+  # is the real DNS server the resolver and outbound delivery tests run on a loopback port.
+  libc-ares-dev dnsmasq-base
 )
 missing=()
 for p in "${packages[@]}"; do
