@@ -12,7 +12,8 @@ fi
 build_dir=$1
 seconds=$2
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-targets=(fuzz_parse_command fuzz_parse_path fuzz_data_decoder fuzz_sasl)
+targets=(fuzz_parse_command fuzz_parse_path fuzz_data_decoder fuzz_sasl fuzz_reply_parser
+         fuzz_smtp_client)
 
 # No CMAKE_BUILD_TYPE: fuzz/CMakeLists.txt sets -O1 -g and keeps assertions (no NDEBUG).
 CC=clang-14 CXX=clang++-14 cmake -S "$src_dir" -B "$build_dir" -G Ninja \

@@ -33,7 +33,8 @@ struct RemoteReply {
     bool positive() const noexcept { return reply_class() == 2; }
     bool transient() const noexcept { return reply_class() == 4; }
     bool permanent() const noexcept { return reply_class() == 5; }
-    // One line for logs and the DSN Diagnostic-Code: "550 5.1.1 first line second line".
+    // One line for logs and the DSN Diagnostic-Code: the code, the enhanced code when parsed,
+    // then every line of text, separated by single spaces.
     std::string to_string() const;
 };
 
