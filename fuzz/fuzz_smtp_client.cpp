@@ -6,7 +6,8 @@
 //  - the input buffer stays bounded;
 //  - the machine always ends (the driver reports the close at the end of input), and then
 //    every recipient has a final status; a recipient is delivered only after the body was sent;
-//  - after the end nothing more is written.
+//  - after the end nothing more is written;
+//  - with connection reuse, further transactions keep all of the above.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -56,6 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     envelope.recipients = {"bob@example.net", "carol@example.net", "d\xC3\xA9@example.net"};
     envelope.message_size = 1000;
     envelope.needs_8bitmime = (flags & 128) != 0;
+    options.reuse_connection = (data[1] & 1) != 0;
+    int transactions_left = 2;
     const bool plaintext_auth_allowed = options.auth && options.auth->allow_without_tls;
     bool tls = options.tls_active;
 
@@ -70,7 +73,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_output(step.output, tls, plaintext_auth_allowed);
         FUZZ_CHECK(client.buffered_bytes() <= kMaxReplyLine * kMaxReplyLines + kMaxReplyLine);
         switch (step.next) {
-            case Step::Next::Close: break;
+            case Step::Next::Close:
+                break;
+            case Step::Next::TransactionDone:
+                for (const RecipientResult& r : client.result().recipients) {
+                    FUZZ_CHECK(r.status != Status::Pending);
+                }
+                step = transactions_left-- > 0 ? client.next_transaction(envelope) : client.quit();
+                continue;
             case Step::Next::StartTls:
                 if (handshake_fails) {
                     step = client.on_tls_failed("handshake failure");

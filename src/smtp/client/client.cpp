@@ -1,32 +1,24 @@
-// The connection part of the client: input handling, greeting, EHLO/HELO, STARTTLS, AUTH, the
-// end of the dialogue, and how a failure turns into per-recipient results.
-// The transaction itself (MAIL, RCPT, DATA, end of data) is in client_transaction.cpp.
+// The core of the client: input handling and reply dispatch, driver events, the end of the
+// dialogue, and how a failure turns into per-recipient results. The opening of the session
+// (greeting, EHLO/HELO, STARTTLS, AUTH) is in client_hello.cpp, the transaction (MAIL, RCPT,
+// DATA, end of data, RSET) in client_transaction.cpp.
 #include "smtp/client/client.hpp"
 
 #include <algorithm>
 
-#include "sasl/sasl.hpp"
+#include "smtp/client/client_internal.hpp"
 #include "smtp/command.hpp"
 
 namespace mw::smtp::client {
-namespace {
 
-// Our own RFC 3463 codes for decisions the server did not word.
-constexpr EnhancedCode kNoAnswer{4, 4, 1};         // could not connect
-constexpr EnhancedCode kConnectionBroken{4, 4, 2}; // closed or timed out mid-dialogue
-constexpr EnhancedCode kProtocolError{4, 5, 0};    // the server broke the protocol
-constexpr EnhancedCode kMisconfigured{4, 3, 5};    // our own options cannot work
-constexpr EnhancedCode kTlsMissing{4, 7, 10};      // encryption needed (RFC 5248 X.7.10)
-constexpr EnhancedCode kAuthImpossible{4, 7, 0};   // cannot authenticate to the relay
+using namespace detail;  // our enhanced codes and the EHLO line
+
+namespace {
 
 // A usable EHLO argument: a domain or an address literal, printable ASCII without spaces.
 bool valid_ehlo_name(std::string_view name) {
     if (name.empty() || name.size() > kMaxDomain) return false;
     return std::all_of(name.begin(), name.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
-std::string ehlo_command(const Options& options) {
-    return "EHLO " + options.ehlo_name + "\r\n";
 }
 
 }  // namespace
@@ -35,25 +27,38 @@ std::string ehlo_command(const Options& options) {
 
 std::string_view to_string(Stage stage) {
     switch (stage) {
-        case Stage::Connect: return "connect";
-        case Stage::Greeting: return "greeting";
-        case Stage::Ehlo: return "ehlo";
-        case Stage::StartTls: return "starttls";
-        case Stage::Auth: return "auth";
-        case Stage::Mail: return "mail";
-        case Stage::Rcpt: return "rcpt";
-        case Stage::Data: return "data";
-        case Stage::EndOfData: return "end-of-data";
+        case Stage::Connect:
+            return "connect";
+        case Stage::Greeting:
+            return "greeting";
+        case Stage::Ehlo:
+            return "ehlo";
+        case Stage::StartTls:
+            return "starttls";
+        case Stage::Auth:
+            return "auth";
+        case Stage::Mail:
+            return "mail";
+        case Stage::Rcpt:
+            return "rcpt";
+        case Stage::Data:
+            return "data";
+        case Stage::EndOfData:
+            return "end-of-data";
     }
     return "unknown";
 }
 
 std::string_view to_string(Status status) {
     switch (status) {
-        case Status::Pending: return "pending";
-        case Status::Delivered: return "sent";
-        case Status::Temporary: return "deferred";
-        case Status::Permanent: return "bounced";
+        case Status::Pending:
+            return "pending";
+        case Status::Delivered:
+            return "sent";
+        case Status::Temporary:
+            return "deferred";
+        case Status::Permanent:
+            return "bounced";
     }
     return "unknown";
 }
@@ -61,44 +66,71 @@ std::string_view to_string(Status status) {
 std::chrono::seconds duration(Timeout timeout) {
     using std::chrono::minutes;
     switch (timeout) {
-        case Timeout::Greeting: return minutes(5);
-        case Timeout::Mail: return minutes(5);
-        case Timeout::Rcpt: return minutes(5);
-        case Timeout::DataInit: return minutes(2);
-        case Timeout::DataBlock: return minutes(3);
-        case Timeout::DataTermination: return minutes(10);
-        case Timeout::Command: return minutes(5);
+        case Timeout::Greeting:
+            return minutes(5);
+        case Timeout::Mail:
+            return minutes(5);
+        case Timeout::Rcpt:
+            return minutes(5);
+        case Timeout::DataInit:
+            return minutes(2);
+        case Timeout::DataBlock:
+            return minutes(3);
+        case Timeout::DataTermination:
+            return minutes(10);
+        case Timeout::Command:
+            return minutes(5);
     }
     return minutes(5);
 }
 
 std::string_view to_string(Timeout timeout) {
     switch (timeout) {
-        case Timeout::Greeting: return "initial 220 (RFC 5321 4.5.3.2.1)";
-        case Timeout::Mail: return "MAIL (RFC 5321 4.5.3.2.2)";
-        case Timeout::Rcpt: return "RCPT (RFC 5321 4.5.3.2.3)";
-        case Timeout::DataInit: return "DATA initiation (RFC 5321 4.5.3.2.4)";
-        case Timeout::DataBlock: return "data block (RFC 5321 4.5.3.2.5)";
-        case Timeout::DataTermination: return "DATA termination (RFC 5321 4.5.3.2.6)";
-        case Timeout::Command: return "command";
+        case Timeout::Greeting:
+            return "initial 220 (RFC 5321 4.5.3.2.1)";
+        case Timeout::Mail:
+            return "MAIL (RFC 5321 4.5.3.2.2)";
+        case Timeout::Rcpt:
+            return "RCPT (RFC 5321 4.5.3.2.3)";
+        case Timeout::DataInit:
+            return "DATA initiation (RFC 5321 4.5.3.2.4)";
+        case Timeout::DataBlock:
+            return "data block (RFC 5321 4.5.3.2.5)";
+        case Timeout::DataTermination:
+            return "DATA termination (RFC 5321 4.5.3.2.6)";
+        case Timeout::Command:
+            return "command";
     }
     return "command";
 }
 
 // ---- construction: every address is checked before anything goes on the wire ----
 
-Client::Client(Options options, Envelope envelope)
-    : options_(std::move(options)), envelope_(std::move(envelope)) {
+Client::Client(Options options, Envelope envelope) : options_(std::move(options)) {
+    if (!valid_ehlo_name(options_.ehlo_name)) {
+        config_error_ = "our EHLO name \"" + options_.ehlo_name +
+                        "\" is not a domain or address literal (check the server hostname)";
+    }
+    load_envelope(std::move(envelope));
+}
+
+// Every address is checked with the server's own path parser before anything goes on the wire.
+void Client::load_envelope(Envelope envelope) {
+    envelope_ = std::move(envelope);
+    report_.recipients.clear();
+    report_.protocol_error.reset();
+    report_.maybe_delivered = false;
     accepted_.assign(envelope_.recipients.size(), false);
     wire_recipients_.assign(envelope_.recipients.size(), std::string{});
+    wire_sender_.clear();
+    expected_.clear();
+    expected_front_ = 0;
+    next_command_ = 0;
+    mail_accepted_ = false;
     for (const std::string& address : envelope_.recipients) {
         RecipientResult r;
         r.address = address;
         report_.recipients.push_back(std::move(r));
-    }
-    if (!valid_ehlo_name(options_.ehlo_name)) {
-        config_error_ = "our EHLO name \"" + options_.ehlo_name +
-                        "\" is not a domain or address literal (check the server hostname)";
     }
     if (!envelope_.reverse_path.empty()) {
         const auto path = parse_path("<" + envelope_.reverse_path + ">", false);
@@ -125,14 +157,16 @@ Client::Client(Options options, Envelope envelope)
     }
 }
 
+bool Client::anything_to_send() const {
+    return std::any_of(report_.recipients.begin(), report_.recipients.end(),
+                       [](const RecipientResult& r) { return r.status == Status::Pending; });
+}
+
 // ---- driver events ----
 
 Step Client::start() {
     if (state_ != State::Idle) return read();
-    const bool anything_to_send =
-        std::any_of(report_.recipients.begin(), report_.recipients.end(),
-                    [](const RecipientResult& r) { return r.status == Status::Pending; });
-    if (!anything_to_send) return close();
+    if (!anything_to_send()) return close();
     if (config_error_) {
         decide_pending(Status::Temporary, Stage::Ehlo, std::nullopt, kMisconfigured,
                        *config_error_);
@@ -152,17 +186,17 @@ Step Client::on_connect_failed(std::string_view why) {
 Step Client::on_input(std::string_view bytes) {
     if (state_ == State::Done) return close();  // after QUIT nothing matters
     if (state_ == State::Handshake) {
-        return protocol_error("the server sent data after its STARTTLS reply, before the TLS "
-                              "handshake (RFC 3207 4.2: possible injection)");
+        return protocol_error(
+            "the server sent data after its STARTTLS reply, before the TLS "
+            "handshake (RFC 3207 4.2: possible injection)");
     }
     input_.append(bytes);
     // The parser re-reads the buffer from the start of the reply, so only call it when a line
     // has been completed or the partial line has reached the limit.
     const std::size_t last_lf = input_.rfind('\n');
-    const std::size_t partial = last_lf == std::string::npos ? input_.size()
-                                                             : input_.size() - last_lf - 1;
-    if (bytes.find('\n') == std::string_view::npos && partial < kMaxReplyLine &&
-        awaiting_reply()) {
+    const std::size_t partial =
+        last_lf == std::string::npos ? input_.size() : input_.size() - last_lf - 1;
+    if (bytes.find('\n') == std::string_view::npos && partial < kMaxReplyLine && awaiting_reply()) {
         return read();
     }
     return process_input();
@@ -214,8 +248,8 @@ Step Client::on_timeout() {
     const Timeout timeout = current_timeout();
     report_.maybe_delivered = state_ == State::EndOfData;
     decide_pending(Status::Temporary, current_stage(), std::nullopt, kConnectionBroken,
-                   "no answer within " + std::to_string(duration(timeout).count()) +
-                       " seconds (" + std::string(to_string(timeout)) + " timeout)");
+                   "no answer within " + std::to_string(duration(timeout).count()) + " seconds (" +
+                       std::string(to_string(timeout)) + " timeout)");
     return close();
 }
 
@@ -234,8 +268,11 @@ bool Client::awaiting_reply() const noexcept {
         case State::Idle:
         case State::Handshake:
         case State::Body:
-        case State::Done: return false;
-        default: return true;
+        case State::BetweenTransactions:
+        case State::Done:
+            return false;
+        default:
+            return true;
     }
 }
 
@@ -248,195 +285,30 @@ Step Client::handle(const RemoteReply& reply) {
         return close();
     }
     switch (state_) {
-        case State::Greeting: return on_greeting(reply);
-        case State::Ehlo: return on_ehlo(reply);
-        case State::Helo: return on_helo(reply);
-        case State::StartTls: return on_starttls(reply);
+        case State::Greeting:
+            return on_greeting(reply);
+        case State::Ehlo:
+            return on_ehlo(reply);
+        case State::Helo:
+            return on_helo(reply);
+        case State::StartTls:
+            return on_starttls(reply);
         case State::AuthPlain:
         case State::AuthLoginStart:
         case State::AuthLoginUser:
-        case State::AuthLoginPassword: return on_auth(reply);
-        case State::Transaction: return on_transaction(reply);
-        case State::EndOfData: return on_end_of_data(reply);
-        case State::EmptyDot: return on_empty_dot(reply);
-        default: return read();
+        case State::AuthLoginPassword:
+            return on_auth(reply);
+        case State::Rset:
+            return on_rset(reply);
+        case State::Transaction:
+            return on_transaction(reply);
+        case State::EndOfData:
+            return on_end_of_data(reply);
+        case State::EmptyDot:
+            return on_empty_dot(reply);
+        default:
+            return read();
     }
-}
-
-Step Client::on_greeting(const RemoteReply& reply) {
-    if (reply.code == 220) return send(ehlo_command(options_), State::Ehlo);
-    if (reply.transient() || reply.permanent()) {
-        // RFC 5321 §3.1: a 554 greeting still expects QUIT.
-        decide_pending(reply.transient() ? Status::Temporary : Status::Permanent,
-                       Stage::Greeting, reply, reply.esc,
-                       "the server refused the connection in its greeting");
-        return quit();
-    }
-    return protocol_error("the greeting was " + std::to_string(reply.code) + ", not 220");
-}
-
-Step Client::on_ehlo(const RemoteReply& reply) {
-    if (reply.positive()) {
-        caps_ = parse_ehlo_reply(reply);
-        report_.esmtp = true;
-        return after_hello();
-    }
-    // RFC 5321 §3.2: a server that does not know EHLO gets HELO.
-    if (reply.permanent()) return send("HELO " + options_.ehlo_name + "\r\n", State::Helo);
-    if (reply.transient()) {
-        decide_pending(Status::Temporary, Stage::Ehlo, reply, reply.esc,
-                       "the server refused our EHLO");
-        return quit();
-    }
-    return protocol_error("EHLO was answered with " + std::to_string(reply.code));
-}
-
-Step Client::on_helo(const RemoteReply& reply) {
-    if (reply.positive()) {
-        caps_ = ServerCapabilities{};  // plain RFC 5321 without extensions
-        report_.esmtp = false;
-        return after_hello();
-    }
-    if (reply.transient() || reply.permanent()) {
-        decide_pending(reply.transient() ? Status::Temporary : Status::Permanent, Stage::Ehlo,
-                       reply, reply.esc, "the server refused both EHLO and HELO");
-        return quit();
-    }
-    return protocol_error("HELO was answered with " + std::to_string(reply.code));
-}
-
-// After a successful EHLO/HELO: TLS first, then the checks that need the final capabilities
-// (they can differ inside TLS), then AUTH, then the transaction.
-Step Client::after_hello() {
-    if (!options_.tls_active && options_.tls != TlsPolicy::None && !starttls_refused_) {
-        if (caps_.starttls) return send("STARTTLS\r\n", State::StartTls);
-        if (options_.tls == TlsPolicy::Required) {
-            decide_pending(Status::Temporary, Stage::StartTls, std::nullopt, kTlsMissing,
-                           caps_.esmtp ? "TLS is required for this route, but the server did "
-                                         "not offer STARTTLS"
-                                       : "TLS is required for this route, but the server "
-                                         "refused EHLO, so it cannot offer STARTTLS");
-            return quit();
-        }
-    }
-    // RFC 1870 §6.1: do not send what the server declared it will not take.
-    if (caps_.size_limit && envelope_.message_size > *caps_.size_limit) {
-        decide_pending(Status::Permanent, Stage::Mail, std::nullopt, EnhancedCode{5, 3, 4},
-                       "the message is " + std::to_string(envelope_.message_size) +
-                           " octets, but the server accepts at most " +
-                           std::to_string(*caps_.size_limit) + " (its SIZE limit)");
-        return quit();
-    }
-    // RFC 6531 §3.2: without SMTPUTF8 the message cannot be sent as it is; no downgrade.
-    if (envelope_.needs_smtputf8 && !caps_.smtputf8) {
-        decide_pending(Status::Permanent, Stage::Mail, std::nullopt, EnhancedCode{5, 6, 7},
-                       "the message needs SMTPUTF8 (a non-ASCII address or header), but the "
-                       "server does not support it (RFC 6531)");
-        return quit();
-    }
-    // RFC 6152 §3 forbids 8-bit data without BODY=8BITMIME, but in practice every server that
-    // does not announce it stores 8-bit octets unchanged, and bouncing such mail would lose it.
-    // We send it as it is and say so in the log (Postfix does the same by default).
-    if (envelope_.needs_8bitmime && !caps_.eight_bit_mime) {
-        report_.notes.push_back("8-bit message sent without 8BITMIME: the server did not offer it");
-    }
-    if (options_.auth && !report_.authenticated) return begin_auth();
-    return begin_transaction();
-}
-
-Step Client::on_starttls(const RemoteReply& reply) {
-    if (reply.code == 220) {
-        // RFC 3207 §4.2: plaintext that follows the 220 would be trusted as if it came inside
-        // TLS (STARTTLS response injection), so it is an error, not something to keep.
-        if (!input_.empty()) {
-            return protocol_error("the server sent data after its STARTTLS reply (RFC 3207 4.2: "
-                                  "possible injection)");
-        }
-        state_ = State::Handshake;
-        return Step{{}, Step::Next::StartTls, Timeout::Command};
-    }
-    if (!reply.transient() && !reply.permanent()) {
-        return protocol_error("STARTTLS was answered with " + std::to_string(reply.code));
-    }
-    if (options_.tls == TlsPolicy::Required) {
-        decide_pending(Status::Temporary, Stage::StartTls, reply, kTlsMissing,
-                       "TLS is required for this route, but the server refused STARTTLS");
-        return quit();
-    }
-    // Opportunistic TLS (RFC 7435): a refusal is not an error; the session goes on in clear.
-    starttls_refused_ = true;
-    report_.notes.push_back("STARTTLS refused (" + reply.to_string() + "); sent without TLS");
-    return after_hello();
-}
-
-// ---- AUTH (RFC 4954) for a relay host ----
-
-Step Client::begin_auth() {
-    const Credentials& creds = *options_.auth;
-    if (!options_.tls_active && !creds.allow_without_tls) {
-        decide_pending(Status::Temporary, Stage::Auth, std::nullopt, kTlsMissing,
-                       "not sending the relay password over a connection without TLS (the "
-                       "server did not do STARTTLS; require TLS for this relay, or allow AUTH "
-                       "without TLS if the link is private)");
-        return quit();
-    }
-    if (caps_.offers_auth("PLAIN")) {
-        // RFC 4616 §2: [authzid] NUL authcid NUL passwd, sent as an initial response (RFC 4954 §4).
-        std::string message;
-        message.push_back('\0');
-        message += creds.username;
-        message.push_back('\0');
-        message += creds.password;
-        return send("AUTH PLAIN " + sasl::encode_base64(message) + "\r\n", State::AuthPlain);
-    }
-    if (caps_.offers_auth("LOGIN")) {
-        tried_login_ = true;
-        return send("AUTH LOGIN\r\n", State::AuthLoginStart);
-    }
-    std::string offered;
-    for (const std::string& mech : caps_.auth_mechanisms) offered += " " + mech;
-    decide_pending(Status::Temporary, Stage::Auth, std::nullopt, kAuthImpossible,
-                   caps_.auth_mechanisms.empty()
-                       ? "credentials are set for this relay, but the server does not offer AUTH"
-                       : "the server offers AUTH" + offered + ", but not PLAIN or LOGIN");
-    return quit();
-}
-
-Step Client::on_auth(const RemoteReply& reply) {
-    const Credentials& creds = *options_.auth;
-    if (reply.code == 334) {
-        // LOGIN (draft-murchison-sasl-login): the server asks for the user name, then the
-        // password. The prompt texts vary between servers, so only their order is relied on.
-        if (state_ == State::AuthLoginStart) {
-            return send(sasl::encode_base64(creds.username) + "\r\n", State::AuthLoginUser);
-        }
-        if (state_ == State::AuthLoginUser) {
-            return send(sasl::encode_base64(creds.password) + "\r\n", State::AuthLoginPassword);
-        }
-        return protocol_error("AUTH asked for more than the mechanism sends (unexpected 334)");
-    }
-    if (reply.positive() && (state_ == State::AuthPlain || state_ == State::AuthLoginPassword)) {
-        report_.authenticated = true;
-        return begin_transaction();
-    }
-    if (!reply.transient() && !reply.permanent()) {
-        return protocol_error("AUTH was answered with " + std::to_string(reply.code));
-    }
-    // PLAIN not understood after all (500/501/502/504): LOGIN is the fallback. A refusal of the
-    // credentials themselves (535) is not retried with the same password.
-    const bool not_understood = reply.code == 500 || reply.code == 501 || reply.code == 502 ||
-                                reply.code == 504;
-    if (state_ == State::AuthPlain && not_understood && caps_.offers_auth("LOGIN") &&
-        !tried_login_) {
-        tried_login_ = true;
-        return send("AUTH LOGIN\r\n", State::AuthLoginStart);
-    }
-    // A wrong relay password is our configuration, not the recipients' fault: defer, so the
-    // mail goes out once the administrator fixes it.
-    decide_pending(Status::Temporary, Stage::Auth, reply, reply.esc,
-                   std::string("the relay host refused our credentials (AUTH ") +
-                       (state_ == State::AuthPlain ? "PLAIN" : "LOGIN") + ")");
-    return quit();
 }
 
 // ---- ending and failing ----
@@ -444,10 +316,16 @@ Step Client::on_auth(const RemoteReply& reply) {
 // What the driver should keep doing when a call brings nothing new.
 Step Client::read() const {
     switch (state_) {
-        case State::Done: return Step{{}, Step::Next::Close, Timeout::Command};
-        case State::Handshake: return Step{{}, Step::Next::StartTls, Timeout::Command};
-        case State::Body: return Step{{}, Step::Next::SendBody, Timeout::DataBlock};
-        default: return Step{{}, Step::Next::Read, current_timeout()};
+        case State::Done:
+            return Step{{}, Step::Next::Close, Timeout::Command};
+        case State::Handshake:
+            return Step{{}, Step::Next::StartTls, Timeout::Command};
+        case State::Body:
+            return Step{{}, Step::Next::SendBody, Timeout::DataBlock};
+        case State::BetweenTransactions:
+            return Step{{}, Step::Next::TransactionDone, Timeout::Command};
+        default:
+            return Step{{}, Step::Next::Read, current_timeout()};
     }
 }
 
@@ -462,6 +340,11 @@ Step Client::send(std::string command, State next) {
 }
 
 Step Client::quit() {
+    if (state_ != State::BetweenTransactions) return state_ == State::Done ? close() : read();
+    return send_quit();
+}
+
+Step Client::send_quit() {
     // RFC 5321 §4.1.1.10: QUIT is polite; its reply carries no information, so it is not
     // awaited (a server that never answers must not hold the connection).
     state_ = State::Done;
@@ -487,9 +370,7 @@ void Client::decide_pending(Status status, Stage stage, const std::optional<Remo
                             EnhancedCode esc, std::string reason) {
     // The DSN Status: class must agree with the outcome (RFC 3464 §2.3.4), even when we
     // overrule the server (a 5xx refusal of STARTTLS still only defers).
-    const std::uint8_t cls = status == Status::Delivered   ? 2
-                             : status == Status::Temporary ? 4
-                                                           : 5;
+    const std::uint8_t cls = status == Status::Delivered ? 2 : status == Status::Temporary ? 4 : 5;
     const EnhancedCode final_esc =
         esc.present() ? EnhancedCode{cls, esc.subject, esc.detail} : EnhancedCode{cls, 0, 0};
     for (RecipientResult& r : report_.recipients) {
@@ -504,47 +385,67 @@ void Client::decide_pending(Status status, Stage stage, const std::optional<Remo
 
 Stage Client::current_stage() const noexcept {
     switch (state_) {
-        case State::Idle: return Stage::Connect;
-        case State::Greeting: return Stage::Greeting;
+        case State::Idle:
+            return Stage::Connect;
+        case State::Greeting:
+            return Stage::Greeting;
         case State::Ehlo:
-        case State::Helo: return Stage::Ehlo;
+        case State::Helo:
+            return Stage::Ehlo;
         case State::StartTls:
-        case State::Handshake: return Stage::StartTls;
+        case State::Handshake:
+            return Stage::StartTls;
         case State::AuthPlain:
         case State::AuthLoginStart:
         case State::AuthLoginUser:
-        case State::AuthLoginPassword: return Stage::Auth;
+        case State::AuthLoginPassword:
+            return Stage::Auth;
+        case State::Rset:
+        case State::BetweenTransactions:
+            return Stage::Mail;
         case State::Transaction:
             if (expected_front_ >= expected_.size()) return Stage::Data;
             switch (expected_[expected_front_].kind) {
-                case Expect::Kind::Mail: return Stage::Mail;
-                case Expect::Kind::Rcpt: return Stage::Rcpt;
-                case Expect::Kind::Data: return Stage::Data;
+                case Expect::Kind::Mail:
+                    return Stage::Mail;
+                case Expect::Kind::Rcpt:
+                    return Stage::Rcpt;
+                case Expect::Kind::Data:
+                    return Stage::Data;
             }
             return Stage::Data;
-        case State::Body: return Stage::Data;
+        case State::Body:
+            return Stage::Data;
         case State::EndOfData:
         case State::EmptyDot:
-        case State::Done: return Stage::EndOfData;
+        case State::Done:
+            return Stage::EndOfData;
     }
     return Stage::Connect;
 }
 
 Timeout Client::current_timeout() const noexcept {
     switch (state_) {
-        case State::Greeting: return Timeout::Greeting;
+        case State::Greeting:
+            return Timeout::Greeting;
         case State::Transaction:
             if (expected_front_ >= expected_.size()) return Timeout::Command;
             switch (expected_[expected_front_].kind) {
-                case Expect::Kind::Mail: return Timeout::Mail;
-                case Expect::Kind::Rcpt: return Timeout::Rcpt;
-                case Expect::Kind::Data: return Timeout::DataInit;
+                case Expect::Kind::Mail:
+                    return Timeout::Mail;
+                case Expect::Kind::Rcpt:
+                    return Timeout::Rcpt;
+                case Expect::Kind::Data:
+                    return Timeout::DataInit;
             }
             return Timeout::Command;
-        case State::Body: return Timeout::DataBlock;
+        case State::Body:
+            return Timeout::DataBlock;
         case State::EndOfData:
-        case State::EmptyDot: return Timeout::DataTermination;
-        default: return Timeout::Command;
+        case State::EmptyDot:
+            return Timeout::DataTermination;
+        default:
+            return Timeout::Command;
     }
 }
 

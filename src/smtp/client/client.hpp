@@ -42,6 +42,9 @@ struct Options {
     TlsPolicy tls = TlsPolicy::Opportunistic;
     bool tls_active = false;  // implicit TLS (RFC 8314): the handshake happened before start()
     std::optional<Credentials> auth;
+    // Keep the connection after a transaction (RFC 5321 §3.3 allows several per session): the
+    // step is TransactionDone instead of QUIT, and the driver calls next_transaction() or quit().
+    bool reuse_connection = false;
 };
 
 struct Envelope {
@@ -110,16 +113,21 @@ struct Step {
         SendBody,  // stream the message through a DotStuffer (ends with ".\r\n"), applying
                    // `timeout` (DataBlock) to each write, then call on_body_sent()
         Close,     // close the connection; result() is final
+        // Only with Options::reuse_connection: result() is final for this transaction; call
+        // next_transaction() or quit(). Nothing is read meanwhile.
+        TransactionDone,
     } next = Next::Read;
     Timeout timeout = Timeout::Command;
 };
 
 // The outcome of the attempt, with enough for one log line per recipient and an RFC 3464 DSN.
+// With several transactions on one connection, recipients and the error fields describe the
+// current transaction; tls, authenticated, esmtp and notes describe the connection so far.
 struct Report {
     std::vector<RecipientResult> recipients;  // in envelope order
-    bool tls = false;            // the transaction (MAIL onwards) ran inside TLS
-    bool authenticated = false;  // AUTH succeeded
-    bool esmtp = false;          // the server answered EHLO (false after the HELO fallback)
+    bool tls = false;                         // the transaction (MAIL onwards) ran inside TLS
+    bool authenticated = false;               // AUTH succeeded
+    bool esmtp = false;  // the server answered EHLO (false after the HELO fallback)
     std::optional<std::string> protocol_error;  // the server broke the protocol (our words)
     // The TLS handshake failed under the Opportunistic policy: the driver may retry the same
     // host on a new connection with TlsPolicy::None (the usual MTA practice; RFC 7435 §1.2).
@@ -148,6 +156,10 @@ public:
     Step on_closed(std::string_view why);
     // The TCP connection (or implicit-TLS handshake) could not be made; instead of start().
     Step on_connect_failed(std::string_view why);
+    // After Next::TransactionDone: send another envelope on this connection (RSET first when
+    // the last transaction did not end cleanly), or end the session with QUIT.
+    Step next_transaction(Envelope envelope);
+    Step quit();
 
     bool done() const noexcept { return state_ == State::Done; }
     const Report& result() const noexcept { return report_; }
@@ -160,8 +172,23 @@ public:
 
 private:
     enum class State : std::uint8_t {
-        Idle, Greeting, Ehlo, Helo, StartTls, Handshake, AuthPlain, AuthLoginStart,
-        AuthLoginUser, AuthLoginPassword, Transaction, Body, EndOfData, EmptyDot, Done,
+        Idle,
+        Greeting,
+        Ehlo,
+        Helo,
+        StartTls,
+        Handshake,
+        AuthPlain,
+        AuthLoginStart,
+        AuthLoginUser,
+        AuthLoginPassword,
+        Rset,
+        Transaction,
+        Body,
+        EndOfData,
+        EmptyDot,
+        BetweenTransactions,
+        Done,
     };
     // A reply the transaction phase is waiting for, in the order the commands were sent.
     struct Expect {
@@ -177,6 +204,11 @@ private:
     Step on_starttls(const RemoteReply& reply);
     Step begin_auth();
     Step on_auth(const RemoteReply& reply);
+    void load_envelope(Envelope envelope);
+    bool anything_to_send() const;
+    Step begin_envelope();
+    Step on_rset(const RemoteReply& reply);
+    Step end_transaction(bool needs_rset);
     Step begin_transaction();
     Step on_transaction(const RemoteReply& reply);
     Step after_transaction_reply();
@@ -184,7 +216,7 @@ private:
     Step on_empty_dot(const RemoteReply& reply);
 
     Step send(std::string command, State next);
-    Step quit();
+    Step send_quit();
     Step close();
     Step read() const;
     Step protocol_error(std::string why);
@@ -200,10 +232,10 @@ private:
 
     Options options_;
     Envelope envelope_;
-    std::string wire_sender_;            // the reverse path as it goes on the wire
+    std::string wire_sender_;                   // the reverse path as it goes on the wire
     std::vector<std::string> wire_recipients_;  // per recipient; empty when the syntax is bad
     std::optional<std::string> config_error_;   // Options that cannot work (bad EHLO name)
-    std::vector<bool> accepted_;         // RCPT got 2xx (per recipient index)
+    std::vector<bool> accepted_;                // RCPT got 2xx (per recipient index)
     State state_ = State::Idle;
     ServerCapabilities caps_;
     Report report_;
@@ -214,6 +246,7 @@ private:
     bool mail_accepted_ = false;
     bool tried_login_ = false;
     bool starttls_refused_ = false;
+    bool needs_rset_ = false;  // the last transaction may have left state on the server
 };
 
 }  // namespace mw::smtp::client

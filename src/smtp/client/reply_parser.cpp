@@ -120,15 +120,15 @@ ReplyParse parse_reply(std::string_view input, bool enhanced_codes) {
         const std::size_t lf = input.find('\n', pos);
         if (lf == std::string_view::npos) {
             if (input.size() - pos >= kMaxReplyLine) {
-                return fail(ReplyErrorKind::LineTooLong,
-                            "reply line longer than " + std::to_string(kMaxReplyLine) +
-                                " octets without a line end");
+                return fail(ReplyErrorKind::LineTooLong, "reply line longer than " +
+                                                             std::to_string(kMaxReplyLine) +
+                                                             " octets without a line end");
             }
             return {};  // NeedMore
         }
         if (lf + 1 - pos > kMaxReplyLine) {
-            return fail(ReplyErrorKind::LineTooLong, "reply line longer than " +
-                                                         std::to_string(kMaxReplyLine) + " octets");
+            return fail(ReplyErrorKind::LineTooLong,
+                        "reply line longer than " + std::to_string(kMaxReplyLine) + " octets");
         }
         std::string_view line = input.substr(pos, lf - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -144,13 +144,13 @@ ReplyParse parse_reply(std::string_view input, bool enhanced_codes) {
         if (reply.lines.empty()) {
             reply.code = code;
         } else if (code != reply.code) {
-            return fail(ReplyErrorKind::CodeMismatch,
-                        "multiline reply changed its code from " + std::to_string(reply.code) +
-                            " to " + std::to_string(code));
+            return fail(ReplyErrorKind::CodeMismatch, "multiline reply changed its code from " +
+                                                          std::to_string(reply.code) + " to " +
+                                                          std::to_string(code));
         }
         if (reply.lines.size() == kMaxReplyLines) {
-            return fail(ReplyErrorKind::TooManyLines, "reply has more than " +
-                                                          std::to_string(kMaxReplyLines) + " lines");
+            return fail(ReplyErrorKind::TooManyLines,
+                        "reply has more than " + std::to_string(kMaxReplyLines) + " lines");
         }
         reply.lines.push_back(sanitise_text(line.size() > 4 ? line.substr(4) : std::string_view{}));
         pos = lf + 1;

@@ -25,9 +25,9 @@ inline constexpr std::size_t kMaxReplyLines = 128;
 
 // A reply as the remote server sent it.
 struct RemoteReply {
-    std::uint16_t code = 0;           // 200..559 (RFC 5321 §4.2: first digit 2-5, second 0-5)
-    EnhancedCode esc;                 // RFC 3463, present only when parsed (see parse_reply)
-    std::vector<std::string> lines;   // text of each line, code and enhanced code removed
+    std::uint16_t code = 0;          // 200..559 (RFC 5321 §4.2: first digit 2-5, second 0-5)
+    EnhancedCode esc;                // RFC 3463, present only when parsed (see parse_reply)
+    std::vector<std::string> lines;  // text of each line, code and enhanced code removed
 
     int reply_class() const noexcept { return code / 100; }  // 2, 3, 4 or 5
     bool positive() const noexcept { return reply_class() == 2; }
@@ -52,9 +52,9 @@ struct ReplyError {
 
 struct ReplyParse {
     enum class Status { NeedMore, Complete, Error } status = Status::NeedMore;
-    RemoteReply reply;        // when Complete
-    std::size_t consumed = 0; // when Complete: octets of the input this reply used
-    ReplyError error;         // when Error
+    RemoteReply reply;         // when Complete
+    std::size_t consumed = 0;  // when Complete: octets of the input this reply used
+    ReplyError error;          // when Error
 };
 
 // Parses the first reply in `input`. Lines end at LF; a CR before it is removed (servers that

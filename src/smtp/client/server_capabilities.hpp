@@ -13,16 +13,16 @@
 namespace mw::smtp::client {
 
 struct ServerCapabilities {
-    bool esmtp = false;                  // the server answered EHLO (not only HELO)
-    bool size = false;                   // RFC 1870: the SIZE= parameter may be sent
+    bool esmtp = false;  // the server answered EHLO (not only HELO)
+    bool size = false;   // RFC 1870: the SIZE= parameter may be sent
     // RFC 1870 §4: "SIZE" alone or "SIZE 0" declares no limit.
     std::optional<std::uint64_t> size_limit;
-    bool pipelining = false;             // RFC 2920
-    bool eight_bit_mime = false;         // RFC 6152
-    bool smtputf8 = false;               // RFC 6531
-    bool starttls = false;               // RFC 3207
-    bool enhanced_status_codes = false;  // RFC 2034
-    bool chunking = false;               // RFC 3030 (recorded, not used)
+    bool pipelining = false;                   // RFC 2920
+    bool eight_bit_mime = false;               // RFC 6152
+    bool smtputf8 = false;                     // RFC 6531
+    bool starttls = false;                     // RFC 3207
+    bool enhanced_status_codes = false;        // RFC 2034
+    bool chunking = false;                     // RFC 3030 (recorded, not used)
     std::vector<std::string> auth_mechanisms;  // RFC 4954 §3, upper-cased, in offered order
 
     bool offers_auth(std::string_view mechanism) const;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "smtp/client/client.hpp"
 #include "conversation.hpp"
+#include "smtp/client/client.hpp"
 
 namespace mw::smtp::client {
 namespace {
@@ -111,8 +111,9 @@ TEST(Rfc5321ClientTransaction, PartialRecipientFailureKeepsEachRecipientsOwnRepl
     e.recipients.push_back("dave@example.net");
     Conversation c(plain_options(), e);
     c.server(kGreeting).server(ehlo({"PIPELINING", "ENHANCEDSTATUSCODES"}));
-    c.server("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550-5.1.1 <carol@example.net>: no such user\r\n"
-             "550 5.1.1 Check the spelling\r\n451 4.2.1 Mailbox busy, try later\r\n354 go\r\n");
+    c.server(
+        "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550-5.1.1 <carol@example.net>: no such user\r\n"
+        "550 5.1.1 Check the spelling\r\n451 4.2.1 Mailbox busy, try later\r\n354 go\r\n");
     ASSERT_EQ(c.next(), Next::SendBody);
     c.body_sent().server("250 2.0.0 queued\r\n");
     EXPECT_EQ(c.rcpt(0).status, Status::Delivered);
@@ -574,8 +575,9 @@ TEST(Rfc2920Pipelining, ResultsDoNotDependOnHowRepliesAreSplit) {
     const auto run = [&](bool bytewise) {
         Conversation c(plain_options(), e, bytewise);
         c.server(kGreeting).server(ehlo({"PIPELINING", "ENHANCEDSTATUSCODES", "SIZE 5000"}));
-        c.server("250 2.1.0 ok\r\n250 2.1.5 ok\r\n550-5.1.1 no\r\n550 5.1.1 such user\r\n"
-                 "250 2.1.5 ok\r\n354 go\r\n");
+        c.server(
+            "250 2.1.0 ok\r\n250 2.1.5 ok\r\n550-5.1.1 no\r\n550 5.1.1 such user\r\n"
+            "250 2.1.5 ok\r\n354 go\r\n");
         c.body_sent().server("250-2.0.0 queued\r\n250 2.0.0 as ABC\r\n");
         std::vector<std::string> outcome{c.transcript()};
         for (const auto& r : c.report().recipients) {
@@ -587,8 +589,9 @@ TEST(Rfc2920Pipelining, ResultsDoNotDependOnHowRepliesAreSplit) {
     };
     const auto whole = run(false);
     EXPECT_EQ(run(true), whole);
-    EXPECT_EQ(whole[1], "sent end-of-data 2.0.0 250 2.0.0 queued as ABC delivered: the server "
-                        "accepted the message");
+    EXPECT_EQ(whole[1],
+              "sent end-of-data 2.0.0 250 2.0.0 queued as ABC delivered: the server "
+              "accepted the message");
     EXPECT_EQ(whole[2].substr(0, 15), "bounced rcpt 5.");
 }
 

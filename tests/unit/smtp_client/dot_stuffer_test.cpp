@@ -14,15 +14,15 @@ namespace {
 const std::vector<std::pair<std::string, std::string>> kCases = {
     {"", ".\r\n"},
     {"a\r\n", "a\r\n.\r\n"},
-    {"a", "a\r\n.\r\n"},                                // no final line end: one is added
-    {".\r\n", "..\r\n.\r\n"},                           // a "." line is not the terminator
+    {"a", "a\r\n.\r\n"},       // no final line end: one is added
+    {".\r\n", "..\r\n.\r\n"},  // a "." line is not the terminator
     {".hidden\r\n..two\r\n", "..hidden\r\n...two\r\n.\r\n"},
-    {"x.y\r\n. mid\r\n", "x.y\r\n.. mid\r\n.\r\n"},     // only at the start of a line
-    {"a\nb\n", "a\r\nb\r\n.\r\n"},                      // bare LF becomes CRLF
-    {"a\rb", "a\r\nb\r\n.\r\n"},                        // bare CR becomes CRLF
-    {"a\r", "a\r\n.\r\n"},                              // CR at the very end
+    {"x.y\r\n. mid\r\n", "x.y\r\n.. mid\r\n.\r\n"},  // only at the start of a line
+    {"a\nb\n", "a\r\nb\r\n.\r\n"},                   // bare LF becomes CRLF
+    {"a\rb", "a\r\nb\r\n.\r\n"},                     // bare CR becomes CRLF
+    {"a\r", "a\r\n.\r\n"},                           // CR at the very end
     {"a\r\r\nb", "a\r\n\r\nb\r\n.\r\n"},
-    {"\n.\n", "\r\n..\r\n.\r\n"},                       // smuggling attempt: "\n.\n"
+    {"\n.\n", "\r\n..\r\n.\r\n"},  // smuggling attempt: "\n.\n"
     {"a\r\n.\r\nMAIL FROM:<x@y>\r\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
     {"\r\n", "\r\n.\r\n"},
     {".", "..\r\n.\r\n"},
@@ -61,7 +61,8 @@ TEST(Rfc5321Transparency, OutputHasNoBareLineEndsAndOneTerminator) {
     // RFC 5321 §2.3.8 / §4.1.1.4: the receiver sees exactly one end of data, at the end.
     RecordProperty("rfc", "5321 2.3.8; 5321 4.1.1.4");
     std::string noisy;
-    for (int i = 0; i < 2000; ++i) noisy.push_back("a.\r\n\n\r."[static_cast<std::size_t>(i * 7 % 8)]);
+    for (int i = 0; i < 2000; ++i)
+        noisy.push_back("a.\r\n\n\r."[static_cast<std::size_t>(i * 7 % 8)]);
     const std::string out = dot_stuff(noisy);
     for (std::size_t i = 0; i < out.size(); ++i) {
         if (out[i] == '\r') {

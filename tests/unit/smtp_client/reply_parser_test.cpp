@@ -43,8 +43,7 @@ TEST(Rfc5321ReplyLines, MultilineReplyEndsAtTheLineWithASpace) {
     const auto p = parse(in);
     ASSERT_EQ(p.status, Status::Complete);
     EXPECT_EQ(p.reply.code, 250);
-    EXPECT_EQ(p.reply.lines,
-              (std::vector<std::string>{"mx.example", "PIPELINING", "SIZE 1000"}));
+    EXPECT_EQ(p.reply.lines, (std::vector<std::string>{"mx.example", "PIPELINING", "SIZE 1000"}));
     EXPECT_EQ(in.substr(p.consumed), "221 next\r\n");
 }
 
@@ -72,15 +71,15 @@ TEST(Rfc5321ReplyLines, MalformedLinesAreProtocolErrors) {
     // RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39, then "-", SP or CRLF.
     RecordProperty("rfc", "5321 4.2");
     const std::vector<std::string> bad = {
-        "\r\n",            // empty line
-        "25\r\n",          // two digits
-        "ok\r\n",          // no code
-        "150 x\r\n",       // first digit 1
-        "650 x\r\n",       // first digit 6
-        "260 x\r\n",       // second digit 6
-        "25a x\r\n",       // letter
-        "250x\r\n",        // no separator
-        "250_ok\r\n",      // wrong separator
+        "\r\n",        // empty line
+        "25\r\n",      // two digits
+        "ok\r\n",      // no code
+        "150 x\r\n",   // first digit 1
+        "650 x\r\n",   // first digit 6
+        "260 x\r\n",   // second digit 6
+        "25a x\r\n",   // letter
+        "250x\r\n",    // no separator
+        "250_ok\r\n",  // wrong separator
         "HTTP/1.1 400 Bad Request\r\n",
         std::string("\0\0\0\r\n", 5),
     };
@@ -162,8 +161,8 @@ TEST(Rfc5321ReplyLines, SplitAtEveryOffsetGivesTheSameReply) {
 TEST(Rfc3463EnhancedCodes, ParsedWhenTheServerOffersThem) {
     // RFC 2034 §3: with ENHANCEDSTATUSCODES, each reply line starts with the status code.
     RecordProperty("rfc", "2034 3; 3463 2");
-    const auto p = parse("550-5.1.1 The mailbox does not exist\r\n550 5.1.1 Check the address\r\n",
-                         true);
+    const auto p =
+        parse("550-5.1.1 The mailbox does not exist\r\n550 5.1.1 Check the address\r\n", true);
     ASSERT_EQ(p.status, Status::Complete);
     EXPECT_EQ(p.reply.esc.cls, 5);
     EXPECT_EQ(p.reply.esc.subject, 1);
