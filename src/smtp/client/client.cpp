@@ -173,6 +173,7 @@ Step Client::start() {
         return close();
     }
     state_ = State::Greeting;
+    report_.tls = options_.tls_active;
     return process_input();
 }
 
@@ -230,6 +231,7 @@ Step Client::on_tls_ready() {
     if (state_ != State::Handshake) return state_ == State::Done ? close() : read();
     // RFC 3207 §4.2: everything learnt in plaintext is forgotten; ask again inside TLS.
     options_.tls_active = true;
+    report_.tls = true;
     caps_ = ServerCapabilities{};
     input_.clear();
     return send(ehlo_command(options_), State::Ehlo);
@@ -248,8 +250,9 @@ Step Client::on_timeout() {
     const Timeout timeout = current_timeout();
     report_.maybe_delivered = state_ == State::EndOfData;
     decide_pending(Status::Temporary, current_stage(), std::nullopt, kConnectionBroken,
-                   "no answer within " + std::to_string(duration(timeout).count()) + " seconds (" +
-                       std::string(to_string(timeout)) + " timeout)");
+                   "timed out after " + std::to_string(duration(timeout).count()) +
+                       " seconds waiting for the server (" + std::string(to_string(timeout)) +
+                       " timeout)");
     return close();
 }
 
@@ -279,7 +282,6 @@ bool Client::awaiting_reply() const noexcept {
 Step Client::handle(const RemoteReply& reply) {
     // RFC 5321 §3.8: 421 means the server is closing the channel, whatever was asked.
     if (reply.code == 421) {
-        report_.maybe_delivered = state_ == State::EndOfData;
         decide_pending(Status::Temporary, current_stage(), reply, reply.esc,
                        "the server is closing the connection (421)");
         return close();

@@ -125,7 +125,7 @@ struct Step {
 // current transaction; tls, authenticated, esmtp and notes describe the connection so far.
 struct Report {
     std::vector<RecipientResult> recipients;  // in envelope order
-    bool tls = false;                         // the transaction (MAIL onwards) ran inside TLS
+    bool tls = false;                         // TLS was active (implicit, or after STARTTLS)
     bool authenticated = false;               // AUTH succeeded
     bool esmtp = false;  // the server answered EHLO (false after the HELO fallback)
     std::optional<std::string> protocol_error;  // the server broke the protocol (our words)

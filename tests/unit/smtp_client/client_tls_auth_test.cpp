@@ -202,6 +202,7 @@ TEST(Rfc4954Auth, RefusedCredentialsDeferAndAreNotRetriedWithLogin) {
     EXPECT_EQ(c.rcpt(0).status, Status::Temporary);
     EXPECT_EQ(c.rcpt(0).stage, Stage::Auth);
     EXPECT_EQ(to_string(c.rcpt(0).esc), "4.7.8");
+    EXPECT_TRUE(c.report().tls);  // implicit TLS, although no transaction started
     EXPECT_EQ(c.rcpt(0).reply->code, 535);
     EXPECT_FALSE(c.report().authenticated);
     EXPECT_EQ(c.rcpt(0).reason.find("secret"), std::string::npos);
