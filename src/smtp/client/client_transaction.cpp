@@ -91,7 +91,8 @@ Step Client::on_rset(const RemoteReply& reply) {
 // The transaction is over; the connection is still in a clean SMTP state.
 Step Client::end_transaction(bool needs_rset) {
     if (!options_.reuse_connection) return send_quit();
-    needs_rset_ = needs_rset;
+    // A transaction decided before MAIL (SIZE, SMTPUTF8) leaves an earlier reset still owed.
+    needs_rset_ = needs_rset_ || needs_rset;
     state_ = State::BetweenTransactions;
     return Step{{}, Step::Next::TransactionDone, Timeout::Command};
 }

@@ -85,6 +85,17 @@ TEST(Rfc5321SeveralTransactions, FailedTransactionIsResetBeforeTheNextMail) {
     EXPECT_EQ(to_string(c.rcpt(0).esc), "5.3.4");
 }
 
+TEST(Rfc5321SeveralTransactions, ResetOwedByAFailedTransactionSurvivesAnEnvelopeDecidedLocally) {
+    // RFC 5321 §4.1.1.5: the RSET is owed until it is sent, even across an envelope that
+    // never reached the wire.
+    RecordProperty("rfc", "5321 4.1.1.5");
+    Conversation c(reusing_options(), envelope_to({"bob@example.net"}));
+    c.server(kGreeting).server(ehlo({"SIZE 1000"})).server("451 try later\r\n");
+    ASSERT_EQ(c.next(), Next::TransactionDone);
+    EXPECT_EQ(c.client().next_transaction(envelope_to({"carol@example.net"}, 5000)).output, "");
+    EXPECT_EQ(c.client().next_transaction(envelope_to({"dave@example.net"})).output, "RSET\r\n");
+}
+
 TEST(Rfc5321SeveralTransactions, RefusedRsetEndsTheSession) {
     // RFC 5321 §4.1.1.5: RSET must be answered 250; anything else means the state is unknown.
     RecordProperty("rfc", "5321 4.1.1.5");
