@@ -170,12 +170,118 @@ TEST_F(BruteForceBan, ManualBanUnbanList) {
     EXPECT_FALSE(t.ban("not-an-ip", clock.now() + 1h, "x"));
     const auto bans = t.list();
     ASSERT_EQ(bans.size(), 2u);
-    EXPECT_EQ(bans[0], (Ban{"192.0.2.10", clock.now() + 2h, "spam"}));
-    EXPECT_EQ(bans[1], (Ban{"192.0.2.9", clock.now() + 1h, "abuse report"}));
+    EXPECT_EQ(bans[0], (Ban{"192.0.2.10", clock.now() + 2h, "spam", clock.now(), 0}));
+    EXPECT_EQ(bans[1], (Ban{"192.0.2.9", clock.now() + 1h, "abuse report", clock.now(), 0}));
     EXPECT_TRUE(t.unban("192.0.2.9"));
     EXPECT_FALSE(t.unban("192.0.2.9"));
     EXPECT_FALSE(t.check_ip("192.0.2.9").has_value());
     EXPECT_TRUE(t.check_ip("192.0.2.10").has_value());
+}
+
+TEST_F(BruteForceBan, Ipv6BansTheClientsSlash64Ipv4StaysPerAddress) {
+    // Issue #3: an IPv6 host usually owns a /64; rotating addresses inside it must not dodge
+    // the count or the ban.
+    RecordProperty("rfc", "issue-3 6");
+    FailureTracker t({}, clock.clock());
+    for (int i = 1; i <= 4; ++i)
+        EXPECT_FALSE(t.record_failure("2001:db8:1:2::" + std::to_string(i), "u@x.org").ban_started);
+    const auto fifth = t.record_failure("2001:db8:1:2:aaaa::5", "u@x.org");
+    ASSERT_TRUE(fifth.ban_started) << "five failures from one /64 count together";
+    EXPECT_EQ(fifth.banned_network, "2001:db8:1:2::/64");
+    const auto ban = t.find_ban("2001:db8:1:2:ffff:ffff:ffff:ffff");
+    ASSERT_TRUE(ban.has_value());
+    EXPECT_EQ(ban->network, "2001:db8:1:2::/64");
+    EXPECT_EQ(ban->failures, 5u);
+    EXPECT_EQ(ban->since, clock.now());
+    EXPECT_FALSE(t.check_ip("2001:db8:1:3::1").has_value()) << "the next /64 is someone else";
+
+    fail_n(t, "192.0.2.7", 5);
+    EXPECT_EQ(t.find_ban("192.0.2.7")->network, "192.0.2.7");
+    EXPECT_FALSE(t.check_ip("192.0.2.6").has_value()) << "IPv4 is banned per address";
+    EXPECT_EQ(host_network("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+    EXPECT_EQ(host_network("::ffff:192.0.2.1"), "192.0.2.1");
+    EXPECT_FALSE(host_network("nope").has_value());
+}
+
+TEST_F(BruteForceBan, GrowthFactorAndNoGrowth) {
+    BanPolicy policy;
+    policy.max_failures = 2;
+    policy.first_ban = 10min;
+    policy.ban_growth = 3;
+    policy.max_ban = 2h;
+    FailureTracker t(policy, clock.clock());
+    for (const std::chrono::seconds length : {10min, 30min, 90min, 120min, 120min}) {
+        const auto out = fail_n(t, "192.0.2.1", 2);
+        ASSERT_TRUE(out.ban_started);
+        EXPECT_EQ(*out.banned_until - clock.now(), length);
+        clock.advance(length);
+    }
+    policy.ban_growth = 1;
+    FailureTracker flat(policy, clock.clock());
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(*fail_n(flat, "192.0.2.1", 2).banned_until - clock.now(), 10min);
+        clock.advance(10min);
+    }
+    policy.ban_growth = 1000;  // no overflow, straight to the cap
+    policy.max_ban = std::chrono::hours(24 * 365);
+    FailureTracker huge(policy, clock.clock());
+    for (int i = 0; i < 40; ++i) {
+        const auto out = fail_n(huge, "192.0.2.1", 2);
+        ASSERT_TRUE(out.ban_started);
+        EXPECT_LE(*out.banned_until - clock.now(), policy.max_ban);
+        clock.advance(std::chrono::duration_cast<std::chrono::seconds>(*out.banned_until -
+                                                                       clock.now()));
+    }
+}
+
+TEST_F(BruteForceBan, AllowlistedFailuresStillSlowTheAccount) {
+    BanPolicy policy;
+    policy.allowlist = {"10.0.0.0/8"};
+    FailureTracker t(policy, clock.clock());
+    const auto out = fail_n(t, "10.1.2.3", 5, "victim@example.org");
+    EXPECT_FALSE(out.ban_started);
+    EXPECT_EQ(out.delay, 2s) << "failures 4 and 5 are delayed even from the allowlist";
+    EXPECT_EQ(t.account_delay("victim@example.org"), 4s);
+}
+
+TEST_F(BruteForceBan, ManualNetworkBansAndRemovalByAnAddressInside) {
+    FailureTracker t({}, clock.clock());
+    EXPECT_TRUE(t.ban("192.0.2.0/24", clock.now() + 1h, "manual"));
+    EXPECT_TRUE(t.ban("2001:db8::/32", clock.now() + 1h, "manual"));
+    EXPECT_TRUE(t.ban("2001:db9::1", clock.now() + 1h, "manual"));
+    EXPECT_EQ(t.find_ban("192.0.2.77")->network, "192.0.2.0/24");
+    EXPECT_EQ(t.find_ban("2001:db8:ff::1")->network, "2001:db8::/32");
+    EXPECT_TRUE(t.check_ip("2001:db9::1").has_value());
+    EXPECT_FALSE(t.check_ip("2001:db9::2").has_value()) << "a manual address ban is exact";
+    EXPECT_FALSE(t.check_ip("192.0.3.1").has_value());
+    EXPECT_FALSE(t.ban("192.0.2.1/24", clock.now() + 1h, "host bits")) << "not a network";
+    EXPECT_TRUE(t.unban("192.0.2.77")) << "an address lifts the ban covering it";
+    EXPECT_FALSE(t.check_ip("192.0.2.77").has_value());
+    EXPECT_TRUE(t.unban("2001:db8::/32"));
+    EXPECT_FALSE(t.unban("2001:db8::/32"));
+    EXPECT_EQ(t.list().size(), 1u);
+
+    BanPolicy policy;
+    policy.allowlist = {"198.51.100.0/24"};
+    FailureTracker allow(policy, clock.clock());
+    EXPECT_FALSE(allow.ban("198.51.100.0/25", clock.now() + 1h, "inside the allowlist"));
+    EXPECT_TRUE(allow.ban("198.51.0.0/16", clock.now() + 1h, "wider"));
+    EXPECT_FALSE(allow.check_ip("198.51.100.1").has_value()) << "the allowlist still wins";
+    EXPECT_TRUE(allow.check_ip("198.51.99.1").has_value());
+}
+
+TEST(AuthAllowlist, CidrListErrorsNameTheEntry) {
+    auto bad = parse_cidr_list({"10.0.0.0/8", "10.0.0.1/8"}, "auth.ban_allowlist");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error(),
+              "auth.ban_allowlist: '10.0.0.1/8': host bits set in 10.0.0.1/8 (the network is "
+              "10.0.0.0/8)");
+    EXPECT_EQ(parse_cidr_list({"fe80::/129"}, "x").error(),
+              "x: 'fe80::/129': bad prefix length: /129 (allowed /0../128)");
+    EXPECT_EQ(parse_cidr_list({"example.org"}, "x").error(),
+              "x: 'example.org': not an IP address: example.org");
+    EXPECT_EQ(canonical_network("2001:DB8::/32"), "2001:db8::/32");
+    EXPECT_EQ(canonical_network("192.0.2.9/32"), "192.0.2.9");
 }
 
 TEST_F(BruteForceBan, MemoryIsCappedOldestEvicted) {
