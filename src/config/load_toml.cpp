@@ -64,6 +64,8 @@ private:
     Result<SettingValue, std::string> convert(const SettingDef& def, const toml::node& node) const;
     Result<SettingValue, std::string> convert_addresses(const SettingDef& def,
                                                         const toml::node& node) const;
+    Result<SettingValue, std::string> convert_networks(const SettingDef& def,
+                                                       const toml::node& node) const;
 
     std::string label_;
     fs::path base_dir_;
@@ -135,6 +137,8 @@ Result<SettingValue, std::string> Loader::convert(const SettingDef& def,
         }
         case SettingType::Addresses:
             return convert_addresses(def, node);
+        case SettingType::Networks:
+            return convert_networks(def, node);
     }
     return unexpected(key + ": unsupported setting type");
 }
@@ -157,6 +161,23 @@ Result<SettingValue, std::string> Loader::convert_addresses(const SettingDef& de
     return SettingValue(std::move(out));
 }
 
+Result<SettingValue, std::string> Loader::convert_networks(const SettingDef& def,
+                                                           const toml::node& node) const {
+    const std::string key(def.key);
+    const std::string want = key +
+                             " must be an array of IP addresses or CIDR networks, e.g. "
+                             "[\"192.0.2.0/24\", \"2001:db8::/32\", \"203.0.113.7\"]";
+    if (!node.is_array()) return unexpected(want + ", got " + describe(node));
+    std::vector<std::string> out;
+    for (const auto& element : *node.as_array()) {
+        if (!element.is_string()) return unexpected(want + ", got " + describe(element));
+        out.push_back(**element.as_string());
+    }
+    auto parsed = auth::parse_cidr_list(out, key);
+    if (!parsed) return unexpected(parsed.error());
+    return SettingValue(std::move(out));
+}
+
 // Rules that span keys: they have no single line to point at.
 std::optional<std::string> check_listeners(const Settings& s, const std::string& label) {
     std::vector<std::pair<std::string, std::string>> seen;  // address, listener
@@ -173,6 +194,20 @@ std::optional<std::string> check_listeners(const Settings& s, const std::string&
             seen.emplace_back(a, l.name);
         }
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_ban_policy(const Settings& s, const std::string& label) {
+    const auto& p = s.ban_policy;
+    if (p.max_ban < p.first_ban)
+        return label + ": auth.ban_max_duration = " + std::to_string(p.max_ban.count()) +
+               " is shorter than auth.ban_duration = " + std::to_string(p.first_ban.count()) +
+               " (the cap must be at least the first ban)";
+    if (p.account_max_delay < p.account_first_delay)
+        return label + ": auth.account_max_delay = " + std::to_string(p.account_max_delay.count()) +
+               " is shorter than auth.account_first_delay = " +
+               std::to_string(p.account_first_delay.count()) +
+               " (the cap must be at least the first delay)";
     return std::nullopt;
 }
 
@@ -228,6 +263,7 @@ Result<Settings, std::string> load_settings(const std::optional<fs::path>& file,
         Loader loader(label, fs::absolute(*file).parent_path(), s);
         if (auto err = loader.walk(table, "")) return unexpected(*err);
         if (auto err = check_listeners(s, label)) return unexpected(*err);
+        if (auto err = check_ban_policy(s, label)) return unexpected(*err);
     }
     resolve(s, data_dir_override);
     return s;

@@ -154,6 +154,91 @@ const SettingDef kTable[] = {
      "Allow AUTH without TLS for clients on 127.0.0.0/8 and ::1 (never for other addresses).", 0, 0,
      "", [](const Settings& s) -> SettingValue { return s.auth_plaintext_on_loopback; },
      [](Settings& s, const SettingValue& v) { s.auth_plaintext_on_loopback = std::get<bool>(v); }},
+    {"auth.ban_after_failures", SettingType::Integer,
+     "Failed logins from one client (an IPv4 address or an IPv6 /64) within auth.ban_window "
+     "that ban it.",
+     1, 10'000, "", [](const Settings& s) -> SettingValue { return i64(s.ban_policy.max_failures); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.max_failures = static_cast<unsigned>(num(v));
+     }},
+    {"auth.ban_window", SettingType::Seconds,
+     "Seconds over which failed logins are counted, per client and per account.", 1, 604'800, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.window.count()); },
+     [](Settings& s, const SettingValue& v) { s.ban_policy.window = std::chrono::seconds(num(v)); }},
+    {"auth.ban_duration", SettingType::Seconds,
+     "Seconds the first ban of a client lasts; it gets 421 4.7.0 on every connection meanwhile.",
+     1, 31'536'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.first_ban.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.first_ban = std::chrono::seconds(num(v));
+     }},
+    {"auth.ban_growth", SettingType::Integer,
+     "A repeat ban lasts this many times the previous one (1: every ban lasts auth.ban_duration).",
+     1, 100, "", [](const Settings& s) -> SettingValue { return i64(s.ban_policy.ban_growth); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.ban_growth = static_cast<unsigned>(num(v));
+     }},
+    {"auth.ban_max_duration", SettingType::Seconds,
+     "Longest ban, however often a client comes back (at least auth.ban_duration).", 1,
+     31'536'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.max_ban.count()); },
+     [](Settings& s, const SettingValue& v) { s.ban_policy.max_ban = std::chrono::seconds(num(v)); }},
+    {"auth.ban_memory", SettingType::Seconds,
+     "Seconds an earlier ban still makes the next one longer; after that a client starts over.",
+     1, 31'536'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.memory.count()); },
+     [](Settings& s, const SettingValue& v) { s.ban_policy.memory = std::chrono::seconds(num(v)); }},
+    {"auth.ban_allowlist", SettingType::Networks,
+     "Clients never banned: IPs or CIDR networks, IPv4 or IPv6 (loopback is not implied). "
+     "Their failures still slow the account down.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.ban_policy.allowlist; },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.allowlist = std::get<std::vector<std::string>>(v);
+     }},
+    {"auth.account_free_failures", SettingType::Integer,
+     "Failed logins to one account (from any client) within auth.ban_window before its logins "
+     "are slowed down.",
+     0, 10'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.account_free_failures); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.account_free_failures = static_cast<unsigned>(num(v));
+     }},
+    {"auth.account_first_delay", SettingType::Seconds,
+     "First slowdown of an attacked account's logins; it doubles per further failure.", 0, 60,
+     "",
+     [](const Settings& s) -> SettingValue {
+         return i64(s.ban_policy.account_first_delay.count());
+     },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.account_first_delay = std::chrono::seconds(num(v));
+     }},
+    {"auth.account_max_delay", SettingType::Seconds,
+     "Cap of the slowdown: an account is never locked out, the real user waits at most this.",
+     0, 300, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.account_max_delay.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.account_max_delay = std::chrono::seconds(num(v));
+     }},
+    {"auth.max_tracked_clients", SettingType::Integer,
+     "Clients whose failures are remembered at once (and bans held); the oldest are forgotten.",
+     1, 10'000'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.ban_policy.max_tracked_ips); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.max_tracked_ips = static_cast<std::size_t>(num(v));
+     }},
+    {"auth.max_tracked_accounts", SettingType::Integer,
+     "Accounts whose failures are remembered at once; the oldest are forgotten.", 1, 10'000'000,
+     "", [](const Settings& s) -> SettingValue { return i64(s.ban_policy.max_tracked_accounts); },
+     [](Settings& s, const SettingValue& v) {
+         s.ban_policy.max_tracked_accounts = static_cast<std::size_t>(num(v));
+     }},
+    {"relay.trusted_networks", SettingType::Networks,
+     "Clients from these IPs or CIDR networks may relay mail to any domain without AUTH, like "
+     "Postfix mynetworks; keep it to hosts you run.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.relay_trusted_networks; },
+     [](Settings& s, const SettingValue& v) {
+         s.relay_trusted_networks = std::get<std::vector<std::string>>(v);
+     }},
     {"listeners.mx.addresses", SettingType::Addresses,
      "MX listener (port 25 in production): mail from other servers to hosted domains.", 0, 0, "",
      get_addresses<kMx>, set_addresses<kMx>},

@@ -21,6 +21,7 @@ enum class SettingType {
     String,     // free text, or one of `choices` when that is not empty
     Path,       // relative paths are relative to the config file's directory
     Addresses,  // array of "host:port" / "[v6]:port"
+    Networks,   // array of IP addresses or CIDR networks, IPv4 or IPv6
 };
 
 using SettingValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/failure_tracker.hpp"
 #include "base/result.hpp"
 #include "smtp/session.hpp"
 
@@ -45,6 +46,11 @@ struct Settings {
     std::string tls_sni_directory;
     bool auth_on_mx = false;                  // offer AUTH on the MX listener too
     bool auth_plaintext_on_loopback = false;  // AUTH without TLS, only from 127.0.0.0/8 and ::1
+    // Brute-force defence (auth.ban_*, auth.account_*); ban_policy.allowlist holds the
+    // validated auth.ban_allowlist entries.
+    auth::BanPolicy ban_policy;
+    // relay.trusted_networks: clients from these networks may relay without AUTH.
+    std::vector<std::string> relay_trusted_networks;
 };
 
 // The embedded dev default, resolved: data_dir absolute (relative to the working directory),

@@ -20,7 +20,15 @@ bool is_postmaster(const std::string& local_part) {
     return true;
 }
 
-RecipientDecision from_resolution(directory::Resolution r, bool authenticated,
+// Relaying for a non-local recipient: an authenticated login, or else a trusted network.
+RecipientDecision relay_or_deny(const RelayClient& client, const smtp::Mailbox& mailbox) {
+    if (!client.login.empty()) return {Kind::AcceptRelay, {mailbox.address()}, {}};
+    if (client.trusted_networks && auth::any_contains(*client.trusted_networks, client.ip))
+        return {Kind::AcceptRelay, {mailbox.address()}, {}, true};
+    return {Kind::NotLocal, {}, {}};
+}
+
+RecipientDecision from_resolution(directory::Resolution r, const RelayClient& client,
                                   const smtp::Mailbox& mailbox) {
     switch (r.kind) {
         case Resolved::User:
@@ -32,8 +40,7 @@ RecipientDecision from_resolution(directory::Resolution r, bool authenticated,
         case Resolved::NotLocal:
             break;
     }
-    if (!authenticated) return {Kind::NotLocal, {}, {}};
-    return {Kind::AcceptRelay, {mailbox.address()}, {}};
+    return relay_or_deny(client, mailbox);
 }
 
 bool names_a_mailbox(const directory::Resolution& r) {
@@ -62,12 +69,13 @@ RecipientDecision decide_postmaster(directory::Resolution own, directory::Direct
 
 RecipientDecision decide_recipient_targets(const smtp::Mailbox& mailbox, const std::string& login,
                                            directory::Directory& directory) {
-    const bool authenticated = !login.empty();
+    return decide_recipient_targets(mailbox, RelayClient{login, {}, nullptr}, directory);
+}
+
+RecipientDecision decide_recipient_targets(const smtp::Mailbox& mailbox, const RelayClient& client,
+                                           directory::Directory& directory) {
     // RFC 5321 §4.1.3: an address literal names a host, never a hosted domain: relaying.
-    if (mailbox.domain_is_literal) {
-        if (!authenticated) return {Kind::NotLocal, {}, {}};
-        return {Kind::AcceptRelay, {mailbox.address()}, {}};
-    }
+    if (mailbox.domain_is_literal) return relay_or_deny(client, mailbox);
     // RCPT TO:<Postmaster> (RFC 5321 §4.1.1.3): the parser leaves the domain empty.
     if (mailbox.domain.empty()) {
         if (is_postmaster(mailbox.local_part)) return decide_postmaster({}, directory);
@@ -78,7 +86,7 @@ RecipientDecision decide_recipient_targets(const smtp::Mailbox& mailbox, const s
     auto resolution = directory.resolve_recipient(mailbox.local_part + "@" + mailbox.domain);
     if (is_postmaster(mailbox.local_part) && resolution.kind != Resolved::NotLocal)
         return decide_postmaster(std::move(resolution), directory);
-    return from_resolution(std::move(resolution), authenticated, mailbox);
+    return from_resolution(std::move(resolution), client, mailbox);
 }
 
 smtp::RecipientVerdict to_verdict(const RecipientDecision& decision) {

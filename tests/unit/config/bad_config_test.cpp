@@ -102,6 +102,39 @@ TEST_F(BadConfig, ListenerRulesAcrossKeys) {
     EXPECT_TRUE(ok.ok()) << ok.error();
 }
 
+TEST_F(BadConfig, BadNetworksNameTheEntry) {
+    EXPECT_EQ(error_for("[auth]\nban_allowlist = [\"10.0.0.1/8\"]\n"),
+              at(2, 17) +
+                  "auth.ban_allowlist: '10.0.0.1/8': host bits set in 10.0.0.1/8 (the network "
+                  "is 10.0.0.0/8)");
+    EXPECT_EQ(error_for("[relay]\ntrusted_networks = [\"192.0.2.0/24\", \"mail.example\"]\n"),
+              at(2, 20) +
+                  "relay.trusted_networks: 'mail.example': not an IP address: mail.example");
+    EXPECT_EQ(error_for("[relay]\ntrusted_networks = [\"2001:db8::/200\"]\n"),
+              at(2, 20) +
+                  "relay.trusted_networks: '2001:db8::/200': bad prefix length: /200 (allowed "
+                  "/0../128)");
+    EXPECT_EQ(error_for("[relay]\ntrusted_networks = \"10.0.0.0/8\"\n"),
+              at(2, 20) +
+                  "relay.trusted_networks must be an array of IP addresses or CIDR networks, "
+                  "e.g. [\"192.0.2.0/24\", \"2001:db8::/32\", \"203.0.113.7\"], got string "
+                  "\"10.0.0.0/8\"");
+}
+
+TEST_F(BadConfig, BanPolicyRulesAcrossKeys) {
+    const std::string file = (dir_ / "bad.toml").string();
+    EXPECT_EQ(error_for("[auth]\nban_duration = 600\nban_max_duration = 300\n"),
+              file +
+                  ": auth.ban_max_duration = 300 is shorter than auth.ban_duration = 600 (the "
+                  "cap must be at least the first ban)");
+    EXPECT_EQ(error_for("[auth]\naccount_first_delay = 10\naccount_max_delay = 5\n"),
+              file +
+                  ": auth.account_max_delay = 5 is shorter than auth.account_first_delay = 10 "
+                  "(the cap must be at least the first delay)");
+    EXPECT_EQ(error_for("[auth]\nban_growth = 0\n"),
+              at(2, 14) + "auth.ban_growth = 0 is out of range (allowed 1..100)");
+}
+
 TEST_F(BadConfig, TomlSyntaxErrorAndMissingFile) {
     const std::string err = error_for("[limits\nmax_errors = 3\n");
     EXPECT_TRUE(err.starts_with(at(1, 8))) << err;

@@ -63,6 +63,20 @@ sni_directory = "tls/sni"
 [auth]
 on_mx = true
 plaintext_on_loopback = true
+ban_after_failures = 19
+ban_window = 20
+ban_duration = 21
+ban_growth = 3
+ban_max_duration = 22
+ban_memory = 23
+ban_allowlist = ["192.0.2.0/24", "2001:db8::/32", "203.0.113.7"]
+account_free_failures = 24
+account_first_delay = 2
+account_max_delay = 25
+max_tracked_clients = 26
+max_tracked_accounts = 27
+[relay]
+trusted_networks = ["127.0.0.5/32", "fd00::/8"]
 [listeners.mx]
 addresses = ["0.0.0.0:25", "[::]:25"]
 enabled = false
@@ -99,6 +113,20 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.tls_sni_directory, (dir_ / "tls/sni").string());
     EXPECT_TRUE(s.auth_on_mx);
     EXPECT_TRUE(s.auth_plaintext_on_loopback);
+    EXPECT_EQ(s.ban_policy.max_failures, 19u);
+    EXPECT_EQ(s.ban_policy.window, std::chrono::seconds(20));
+    EXPECT_EQ(s.ban_policy.first_ban, std::chrono::seconds(21));
+    EXPECT_EQ(s.ban_policy.ban_growth, 3u);
+    EXPECT_EQ(s.ban_policy.max_ban, std::chrono::seconds(22));
+    EXPECT_EQ(s.ban_policy.memory, std::chrono::seconds(23));
+    EXPECT_EQ(s.ban_policy.allowlist,
+              (std::vector<std::string>{"192.0.2.0/24", "2001:db8::/32", "203.0.113.7"}));
+    EXPECT_EQ(s.ban_policy.account_free_failures, 24u);
+    EXPECT_EQ(s.ban_policy.account_first_delay, std::chrono::seconds(2));
+    EXPECT_EQ(s.ban_policy.account_max_delay, std::chrono::seconds(25));
+    EXPECT_EQ(s.ban_policy.max_tracked_ips, 26u);
+    EXPECT_EQ(s.ban_policy.max_tracked_accounts, 27u);
+    EXPECT_EQ(s.relay_trusted_networks, (std::vector<std::string>{"127.0.0.5/32", "fd00::/8"}));
     ASSERT_EQ(s.listeners.size(), 3u);
     EXPECT_EQ(s.listeners[0].addresses, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
     EXPECT_EQ(s.listeners[1].addresses, std::vector<std::string>{"localhost:587"});

@@ -54,6 +54,44 @@ TEST_F(Rfc5321RelayPolicy, AuthenticatedNonLocalIsAcceptRelay) {
     EXPECT_EQ(d.targets, Strings{"User@Other.org"});
 }
 
+TEST_F(Rfc5321RelayPolicy, TrustedNetworkRelaysWithoutLogin) {
+    // Issue #3: relay.trusted_networks (like Postfix mynetworks) may relay without AUTH; every
+    // other client still gets NotLocal, and local recipients are decided as before.
+    RecordProperty("rfc", "issue #3 part 4");
+    const std::vector<auth::Cidr> trusted = *auth::parse_cidr_list(
+        {"127.0.0.5/32", "192.0.2.0/24", "2001:db8:1::/48"}, "relay.trusted_networks");
+    auto from = [&](std::string ip, std::string_view path) {
+        return decide_recipient_targets(parsed(path), RelayClient{"", std::move(ip), &trusted},
+                                        *dir_);
+    };
+    for (const char* ip : {"127.0.0.5", "192.0.2.200", "::ffff:192.0.2.1", "2001:db8:1:ff::9"}) {
+        auto d = from(ip, "<User@Other.org>");
+        EXPECT_EQ(d.kind, Kind::AcceptRelay) << ip;
+        EXPECT_EQ(d.targets, Strings{"User@Other.org"}) << ip;
+        EXPECT_TRUE(d.via_trusted_network) << ip;
+        EXPECT_EQ(from(ip, "<u@[192.0.2.9]>").kind, Kind::AcceptRelay) << ip << " address literal";
+    }
+    for (const char* ip : {"127.0.0.6", "192.0.3.1", "2001:db8:2::1", "not-an-ip", ""}) {
+        auto d = from(ip, "<user@other.org>");
+        EXPECT_EQ(d.kind, Kind::NotLocal) << ip;
+        EXPECT_FALSE(d.via_trusted_network) << ip;
+    }
+    // The open-relay tricks still end at a local mailbox or a refusal, trusted or not.
+    EXPECT_EQ(from("127.0.0.5", "<user%other.org@example.org>").kind, Kind::UnknownUser);
+    EXPECT_EQ(from("127.0.0.5", "<alice@example.org>").kind, Kind::Accept);
+    EXPECT_FALSE(from("127.0.0.5", "<alice@example.org>").via_trusted_network);
+    // A login relays whatever the network; the flag tells the log which rule allowed it.
+    auto authed_trusted = decide_recipient_targets(
+        parsed("<u@other.org>"), RelayClient{"bob@example.org", "127.0.0.5", &trusted}, *dir_);
+    EXPECT_EQ(authed_trusted.kind, Kind::AcceptRelay);
+    EXPECT_FALSE(authed_trusted.via_trusted_network);
+    // No list (the default) trusts nobody.
+    EXPECT_EQ(decide_recipient_targets(parsed("<u@other.org>"), RelayClient{"", "127.0.0.5", nullptr},
+                                       *dir_)
+                  .kind,
+              Kind::NotLocal);
+}
+
 TEST_F(Rfc5321RelayPolicy, PercentHackDoesNotRelay) {
     RecordProperty("rfc", "issue #3 part 4 (percent hack); RFC 5321 §3.6.1");
     EXPECT_EQ(anon(parsed("<user%other.org@example.org>")).kind, Kind::UnknownUser);
