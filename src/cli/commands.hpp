@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -44,6 +45,7 @@ void add_domain_commands(CLI::App& app, Context& ctx);
 void add_user_commands(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
 void add_alias_commands(CLI::App& app, Context& ctx);
+void add_ban_commands(CLI::App& app, Context& ctx);
 // `user send-as ...`, under the `user` subcommand.
 void add_send_as_commands(CLI::App& user, Context& ctx);
 
@@ -51,6 +53,10 @@ void add_send_as_commands(CLI::App& user, Context& ctx);
 // (SHA512-CRYPT, BLF-CRYPT, yescrypt, argon2id; Dovecot {SCHEME} prefix optional), else an error
 // naming the accepted schemes (hash_import.cpp). Costs at most one crypt(3) run.
 Result<std::string, std::string> check_imported_hash(std::string_view hash);
+
+// `ban add --for`: "90s", "30m", "12h", "7d", "2w" or plain seconds; positive, at most 10
+// years. The error names the input and the accepted forms (ban.cpp).
+Result<std::chrono::seconds, std::string> parse_duration(std::string_view text);
 
 // Prompt without echo on the real terminal (password_input.cpp).
 std::optional<std::string> read_secret_from_terminal(std::string_view prompt);

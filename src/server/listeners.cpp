@@ -104,10 +104,17 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
         if (pec) continue;  // the client is already gone
         std::string ip = peer_address(remote);
         auto executor = socket.get_executor();
-        if (auto until = ctx.failures.check_ip(ip)) {
+        // Bans added or lifted with `mailwarden ban` reach the running server here (the file
+        // is looked at no more than once a second).
+        ctx.failures.refresh_from_store();
+        if (auto ban = ctx.failures.find_ban(ip)) {
+            // The reply names what is blocked: the address, or the /64 or network around it.
+            const std::string blocked = ban->network == ip ? ip : ban->network;
+            spdlog::info("ip={} listener={} event=ban_refused network={} reason={}", ip,
+                         listener.name, ban->network, log::safe(ban->reason, 100));
             refuse(std::move(socket), listener, ctx, ip,
                    smtp::make_reply(smtp::ReplyId::IpBanned,
-                                    {{"ip", ip}, {"until", format_utc(*until)}}));
+                                    {{"ip", blocked}, {"until", format_utc(ban->until)}}));
             continue;
         }
         auto control = std::make_shared<net::ConnectionControl>();

@@ -195,9 +195,18 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery.start();
 
     asio::thread_pool blocking(2);
-    auth::FailureTracker failures(auth::BanPolicy{}, std::chrono::system_clock::now,
+    // Both lists were checked when the settings were loaded; a hand-built Settings still gets
+    // a clear error here rather than an exception.
+    auto trusted = auth::parse_cidr_list(settings.relay_trusted_networks, "relay.trusted_networks");
+    auto allowlist = auth::parse_cidr_list(settings.ban_policy.allowlist, "auth.ban_allowlist");
+    if (!trusted || !allowlist) {
+        std::fprintf(stderr, "mailwarden: %s\n",
+                     (!trusted ? trusted.error() : allowlist.error()).c_str());
+        return 2;
+    }
+    auth::FailureTracker failures(settings.ban_policy, std::chrono::system_clock::now,
                                   std::make_shared<auth::BanStore>(settings.data_dir.string()));
-    SmtpBackendImpl backend(directory, **spool, blocking, failures);
+    SmtpBackendImpl backend(directory, **spool, blocking, failures, std::move(*trusted));
     net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
     std::atomic<bool> stopping{false};
     AcceptContext accept_ctx{

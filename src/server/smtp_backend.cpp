@@ -126,8 +126,10 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
     if (verdict.kind != smtp::AuthVerdict::Kind::BadCredentials) co_return verdict;
     auto outcome = failures_.record_failure(info.peer_ip, request.username);
     if (outcome.banned_until) {
-        spdlog::warn("session={} ip={} event=ip_banned reason=ip_banned until=\"{}\"",
-                     info.session_id, info.peer_ip, format_utc(*outcome.banned_until));
+        spdlog::warn(
+            "session={} ip={} event=ip_banned reason=ip_banned network={} until=\"{}\"",
+            info.session_id, info.peer_ip, outcome.banned_network,
+            format_utc(*outcome.banned_until));
         co_return smtp::AuthVerdict{
             smtp::AuthVerdict::Kind::Banned, {}, format_utc(*outcome.banned_until)};
     }
@@ -177,10 +179,16 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
         // co_await expression, was destroyed from a bitwise copy by g++ 12: ASan bad-free.)
         // The relay decision (every open-relay trick refused), aliases, catch-alls and
         // postmaster (RFC 5321 §4.5.1) live in policy/relay.
-        auto decide = [this, &check] {
-            return policy::decide_recipient_targets(check.mailbox, check.login, directory_);
+        const policy::RelayClient client{check.login, info.peer_ip, &trusted_networks_};
+        auto decide = [this, &check, &client] {
+            return policy::decide_recipient_targets(check.mailbox, client, directory_);
         };
         auto decision = co_await net::offload(blocking_, decide);
+        if (decision.via_trusted_network)
+            spdlog::info(
+                "session={} ip={} listener={} event=relay_allowed reason=trusted_network rcpt={}",
+                info.session_id, info.peer_ip, info.listener,
+                log::safe(check.mailbox.address(), 100));
         if (!decision.note.empty())
             spdlog::warn("session={} event=admin_hint rcpt={} note=\"{}\"", info.session_id,
                          log::safe(check.mailbox.address(), 100), log::safe(decision.note, 300));

@@ -13,9 +13,15 @@ namespace mw::server {
 
 class SmtpBackendImpl final : public net::SmtpBackend {
 public:
+    // trusted_networks: relay.trusted_networks, parsed (clients there relay without AUTH).
     SmtpBackendImpl(directory::Directory& directory, spool::Spool& spool,
-                    boost::asio::thread_pool& blocking, auth::FailureTracker& failures)
-        : directory_(directory), spool_(spool), blocking_(blocking), failures_(failures) {}
+                    boost::asio::thread_pool& blocking, auth::FailureTracker& failures,
+                    std::vector<auth::Cidr> trusted_networks = {})
+        : directory_(directory),
+          spool_(spool),
+          blocking_(blocking),
+          failures_(failures),
+          trusted_networks_(std::move(trusted_networks)) {}
 
     boost::asio::awaitable<smtp::EffectResult> perform(smtp::Effect effect,
                                                        const net::ConnectionInfo& info) override;
@@ -34,6 +40,7 @@ private:
     spool::Spool& spool_;
     boost::asio::thread_pool& blocking_;
     auth::FailureTracker& failures_;
+    const std::vector<auth::Cidr> trusted_networks_;
 };
 
 // "2026-11-24 15:30 UTC": when a ban ends, for replies and logs.
