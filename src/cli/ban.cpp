@@ -4,6 +4,7 @@
 // renamed, and the server re-reads the file when it changes (within about a second).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <filesystem>
