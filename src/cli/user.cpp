@@ -70,8 +70,8 @@ NewPassword new_password(Context& ctx, const UserArgs& args, std::string_view co
         return {std::move(*hash), sasl::format_scram_record(auth::derive_scram_credentials(
                                       password, sasl::kScramIterations))};
     } catch (const std::exception& e) {
-        throw CommandError{kExitRuntime, std::string("cannot derive SCRAM credentials: ") +
-                                             e.what()};
+        throw CommandError{kExitRuntime,
+                           std::string("cannot derive SCRAM credentials: ") + e.what()};
     }
 }
 
@@ -109,8 +109,7 @@ int user_passwd(Context& ctx, const UserArgs& args) {
         throw CommandError{kExitUsage, "user " + address->address() +
                                            " does not exist (see mailwarden user list)"};
     const NewPassword password = new_password(ctx, args, "passwd");
-    auto changed =
-        dir->set_password_hash(address->address(), password.hash, password.scram_sha256);
+    auto changed = dir->set_password_hash(address->address(), password.hash, password.scram_sha256);
     if (!changed) throw CommandError{kExitUsage, changed.error()};
     ctx.io.out << "changed the password of " << address->address() << " (" << stored_as(args)
                << ")\n";

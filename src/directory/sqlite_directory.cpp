@@ -246,8 +246,7 @@ Result<bool, std::string> SqliteDirectory::set_password_hash(std::string_view ad
     if (!addr) return unexpected(addr.error());
     if (password_hash.empty()) return unexpected(std::string("empty password hash"));
     std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "UPDATE users SET password_hash = ?2, scram_sha256 = ?3 WHERE address = ?1");
+    Statement st(db_, "UPDATE users SET password_hash = ?2, scram_sha256 = ?3 WHERE address = ?1");
     st.bind(1, addr->address()).bind(2, password_hash).bind(3, scram_sha256).step();
     if (sqlite3_changes(db_) == 0) return unexpected("user " + addr->address() + " does not exist");
     return true;

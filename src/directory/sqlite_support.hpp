@@ -27,8 +27,8 @@ public:
 
     Statement& bind(int index, std::string_view text) {
         // A default string_view has data() == nullptr, which SQLite would bind as NULL.
-        sqlite3_bind_text(stmt_, index, text.data() ? text.data() : "", static_cast<int>(text.size()),
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt_, index, text.data() ? text.data() : "",
+                          static_cast<int>(text.size()), SQLITE_TRANSIENT);
         return *this;
     }
     // SQLITE_ROW, SQLITE_DONE or a constraint code; anything else is a storage failure.

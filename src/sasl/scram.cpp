@@ -10,7 +10,9 @@
 namespace mw::sasl {
 namespace {
 
-constexpr std::size_t kMaxNonce = 512;
+// Real clients send 24 to 32 characters. The bound keeps the server-first message (nonce, a
+// 24-character server nonce, the salt) inside one SMTP "334" line once base64-encoded.
+constexpr std::size_t kMaxNonce = 100;
 
 std::vector<std::string_view> split_commas(std::string_view s) {
     std::vector<std::string_view> out;
@@ -163,7 +165,9 @@ Result<ScramCredentials, std::string> parse_scram_record(std::string_view record
     auto stored = decode_base64(keys.substr(0, colon2));
     auto server = decode_base64(keys.substr(colon2 + 1));
     if (!salt || !stored || !server) return unexpected(std::string("a field is not valid base64"));
-    if (salt->empty()) return unexpected(std::string("the salt is empty"));
+    // We write 16 octets; the bound keeps the server-first message on one "334" line.
+    if (salt->empty() || salt->size() > 32)
+        return unexpected(std::string("the salt must be 1 to 32 octets"));
     // SHA-256 output sizes: a shorter key would make the proof check compare the wrong length.
     if (stored->size() != 32 || server->size() != 32)
         return unexpected(std::string("StoredKey and ServerKey must be 32 octets (SHA-256)"));

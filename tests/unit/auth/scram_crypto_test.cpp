@@ -183,15 +183,15 @@ TEST(Rfc5803ScramRecord, RefusesDamagedRecords) {
     const std::string good = sasl::format_scram_record(derive_scram_credentials("x", 4096));
     ASSERT_TRUE(sasl::parse_scram_record(good).ok());
     const std::vector<std::string> damaged = {
-             std::string(""),
-             std::string("{ARGON2ID}$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
-             "SCRAM-SHA-1" + good.substr(13),
-             good.substr(0, good.size() - 4),                      // truncated ServerKey
-             "SCRAM-SHA-256$1000" + good.substr(good.find(':')),   // below RFC 7677's 4096
-             "SCRAM-SHA-256$99999999999" + good.substr(good.find(':')),
-             "SCRAM-SHA-256$4096:$" + good.substr(good.rfind('$') + 1),  // empty salt
-             "SCRAM-SHA-256$4096:c2FsdA==",                               // no keys
-             "SCRAM-SHA-256$4096:c2FsdA==$!!!!:!!!!",
+        std::string(""),
+        std::string("{ARGON2ID}$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
+        "SCRAM-SHA-1" + good.substr(13),
+        good.substr(0, good.size() - 4),                     // truncated ServerKey
+        "SCRAM-SHA-256$1000" + good.substr(good.find(':')),  // below RFC 7677's 4096
+        "SCRAM-SHA-256$99999999999" + good.substr(good.find(':')),
+        "SCRAM-SHA-256$4096:$" + good.substr(good.rfind('$') + 1),  // empty salt
+        "SCRAM-SHA-256$4096:c2FsdA==",                              // no keys
+        "SCRAM-SHA-256$4096:c2FsdA==$!!!!:!!!!",
     };
     for (const auto& bad : damaged) {
         EXPECT_FALSE(sasl::parse_scram_record(bad).ok()) << bad;

@@ -44,7 +44,9 @@ TEST_F(Cli, DomainAddListRemove) {
 TEST_F(Cli, UserAddWithPasswordStdinThenListAndRemove) {
     ASSERT_EQ(run({"domain", "add", "example.org"}), 0) << err();
     EXPECT_EQ(run({"user", "add", "Alice@example.org", "--password-stdin"}, "pa ss\n"), 0) << err();
-    EXPECT_EQ(out(), "added user alice@example.org (password stored as an argon2id hash and SCRAM-SHA-256 credentials)\n");
+    EXPECT_EQ(out(),
+              "added user alice@example.org (password stored as an argon2id hash and SCRAM-SHA-256 "
+              "credentials)\n");
 
     // The stored hash verifies the line without its newline, and nothing else.
     auto dir = directory::open_sqlite_directory(root_ / "data" / "directory.sqlite3");
