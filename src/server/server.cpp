@@ -62,7 +62,10 @@ Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Set
             if (ec)
                 return mw::unexpected(fmt::format("cannot listen on {} for {}: {}", address,
                                                   listener.name, ec.message()));
-            smtp::SessionConfig session{listener.kind, settings.hostname, settings.limits};
+            smtp::SessionConfig session;
+            session.listener = listener.kind;
+            session.hostname = settings.hostname;
+            session.limits = settings.limits;
             session.tls_on_connect = listener.kind == smtp::ListenerKind::Submissions;
             session.auth_on_mx = settings.auth_on_mx;
             session.scram_crypto = scram_crypto;
