@@ -11,6 +11,9 @@ packages=(
   # c-ares for MX lookups off the I/O threads; dnsmasq-base (the binary only, no system service)
   # is the real DNS server the resolver and outbound delivery tests run on a loopback port.
   libc-ares-dev dnsmasq-base
+  # gsasl: an independent SCRAM-SHA-256 client (GNU SASL) for the e2e test of SMTP AUTH
+  # SCRAM-SHA-256; swaks, curl and msmtp do not speak SCRAM.
+  gsasl
 )
 missing=()
 for p in "${packages[@]}"; do

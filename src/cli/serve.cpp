@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/password_hash.hpp"
+#include "auth/scram_crypto.hpp"
 #include "base/log.hpp"
 #include "cli/commands.hpp"
 
@@ -20,7 +21,9 @@ void create_demo_account(directory::Directory& dir, const config::Settings& sett
     if (!hash) throw CommandError{kExitRuntime, "cannot hash the demo password: " + hash.error()};
     if (auto added = dir.add_domain(kDemoDomain); !added)
         throw CommandError{kExitRuntime, "cannot create the demo domain: " + added.error()};
-    if (auto added = dir.add_user(kDemoUser, *hash); !added)
+    const std::string scram =
+        sasl::format_scram_record(auth::derive_scram_credentials(password, sasl::kScramIterations));
+    if (auto added = dir.add_user(kDemoUser, *hash, scram); !added)
         throw CommandError{kExitRuntime, "cannot create the demo user: " + added.error()};
     io.out << "mailwarden: first start in " << settings.data_dir.string()
            << ": created the demo domain " << kDemoDomain << " and one account.\n"

@@ -1,9 +1,11 @@
 // `mailwarden user add|remove|list|passwd`: accounts (login = full address). New passwords are
-// hashed with argon2id here; the plain password never reaches the directory or the log.
-// Imported hashes (--hash) are checked by check_imported_hash before they are stored.
+// hashed with argon2id here, and SCRAM-SHA-256 credentials (RFC 7677) are derived from them;
+// the plain password never reaches the directory or the log. Imported hashes (--hash) are
+// checked by check_imported_hash before they are stored; they carry no SCRAM credentials.
 #include <nlohmann/json.hpp>
 
 #include "auth/password_hash.hpp"
+#include "auth/scram_crypto.hpp"
 #include "cli/commands.hpp"
 #include "directory/address.hpp"
 
@@ -43,12 +45,18 @@ std::string prompt_password(Io& io, std::string_view command) {
     return *first;
 }
 
-// The hash to store: the checked --hash, or argon2id of a password read by the usual rules.
-std::string new_password_hash(Context& ctx, const UserArgs& args, std::string_view command) {
+struct NewPassword {
+    std::string hash;
+    std::string scram_sha256;  // empty for an imported hash: SCRAM needs the password itself
+};
+
+// What to store: the checked --hash, or argon2id and SCRAM credentials of a password read by
+// the usual rules.
+NewPassword new_password(Context& ctx, const UserArgs& args, std::string_view command) {
     if (args.hash) {
         auto checked = check_imported_hash(*args.hash);
         if (!checked) throw CommandError{kExitUsage, checked.error()};
-        return std::move(*checked);
+        return {std::move(*checked), {}};
     }
     const std::string password =
         args.password_stdin ? read_password_line(ctx.io) : prompt_password(ctx.io, command);
@@ -58,11 +66,19 @@ std::string new_password_hash(Context& ctx, const UserArgs& args, std::string_vi
                                            std::to_string(auth::kMaxPasswordBytes) + " bytes"};
     auto hash = auth::hash_password(password);
     if (!hash) throw CommandError{kExitRuntime, hash.error()};
-    return std::move(*hash);
+    try {
+        return {std::move(*hash), sasl::format_scram_record(auth::derive_scram_credentials(
+                                      password, sasl::kScramIterations))};
+    } catch (const std::exception& e) {
+        throw CommandError{kExitRuntime,
+                           std::string("cannot derive SCRAM credentials: ") + e.what()};
+    }
 }
 
 std::string stored_as(const UserArgs& args) {
-    return args.hash ? "imported hash stored as given" : "password stored as an argon2id hash";
+    return args.hash ? "imported hash stored as given; PLAIN and LOGIN work, SCRAM-SHA-256 only "
+                       "after a password is set with 'mailwarden user passwd'"
+                     : "password stored as an argon2id hash and SCRAM-SHA-256 credentials";
 }
 
 int user_add(Context& ctx, const UserArgs& args) {
@@ -78,8 +94,8 @@ int user_add(Context& ctx, const UserArgs& args) {
     if (dir->find_user(address->address()))
         throw CommandError{kExitUsage, "user " + address->address() + " already exists"};
 
-    const std::string hash = new_password_hash(ctx, args, "add");
-    auto user = dir->add_user(address->address(), hash);
+    const NewPassword password = new_password(ctx, args, "add");
+    auto user = dir->add_user(address->address(), password.hash, password.scram_sha256);
     if (!user) throw CommandError{kExitUsage, user.error()};
     ctx.io.out << "added user " << user->address << " (" << stored_as(args) << ")\n";
     return kExitOk;
@@ -92,8 +108,8 @@ int user_passwd(Context& ctx, const UserArgs& args) {
     if (!dir->find_user(address->address()))  // before the password is typed
         throw CommandError{kExitUsage, "user " + address->address() +
                                            " does not exist (see mailwarden user list)"};
-    const std::string hash = new_password_hash(ctx, args, "passwd");
-    auto changed = dir->set_password_hash(address->address(), hash);
+    const NewPassword password = new_password(ctx, args, "passwd");
+    auto changed = dir->set_password_hash(address->address(), password.hash, password.scram_sha256);
     if (!changed) throw CommandError{kExitUsage, changed.error()};
     ctx.io.out << "changed the password of " << address->address() << " (" << stored_as(args)
                << ")\n";

@@ -22,6 +22,10 @@ struct User {
     std::string local_part;
     std::string domain;
     std::string password_hash;  // "$argon2id$...", or an imported crypt hash
+    // SCRAM-SHA-256 credentials (RFC 5802 §3) as "SCRAM-SHA-256$iter:salt$StoredKey:ServerKey"
+    // (sasl::format_scram_record), derived when the password was set from plaintext. Empty
+    // after an imported hash: SCRAM cannot log this user in until the password is set again.
+    std::string scram_sha256;
 };
 
 // An alias: mail to `address` is delivered to every target. address is "local@domain", or
@@ -64,13 +68,23 @@ public:
     virtual std::vector<std::string> list_domains() = 0;
 
     // Errors: invalid address, domain not hosted, user exists, empty hash. Returns the stored user.
+    // scram_sha256: see User; empty when only a hash is known (an imported hash).
     virtual Result<User, std::string> add_user(std::string_view address,
-                                               std::string_view password_hash) = 0;
+                                               std::string_view password_hash,
+                                               std::string_view scram_sha256 = {}) = 0;
     virtual Result<bool, std::string> remove_user(std::string_view address) = 0;
     virtual std::vector<User> list_users(std::optional<std::string_view> domain = {}) = 0;
-    // Replaces the hash (user passwd, rehash after login). Errors: no such user, empty hash.
+    // Replaces the hash and the SCRAM credentials together (user passwd, rehash after login):
+    // an empty scram_sha256 removes the old ones, so a replaced password never keeps working
+    // through SCRAM. Errors: no such user, empty hash.
     virtual Result<bool, std::string> set_password_hash(std::string_view address,
-                                                        std::string_view password_hash) = 0;
+                                                        std::string_view password_hash,
+                                                        std::string_view scram_sha256 = {}) = 0;
+
+    // 32 random octets made once with the directory (schema v3) and shared by every process
+    // using it: the key of the mock SCRAM credentials of unknown users, so that a probe sees
+    // the same salt on every attempt and across restarts, like for a real user (RFC 5802 §5.1).
+    virtual std::string scram_mock_secret() = 0;
 
     // Order: user, alias, catch-all of the domain, unknown. A domain that is not hosted (or an
     // address that is not valid) gives NotLocal; an invalid local part in a hosted domain gives

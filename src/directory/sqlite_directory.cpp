@@ -10,7 +10,7 @@ namespace mw::directory {
 namespace {
 
 // Each entry moves the schema from version i to i + 1. Never edit a released entry: append.
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"sql(
     CREATE TABLE domains (
         name       TEXT PRIMARY KEY NOT NULL,
@@ -49,6 +49,18 @@ constexpr std::array<std::string_view, 2> kMigrations = {
         PRIMARY KEY (login, address)
     );
     )sql",
+    // v3: SCRAM-SHA-256 credentials (RFC 7677), '' for users created before v3 or from an
+    // imported hash (they log in with PLAIN/LOGIN until their password is set again), and the
+    // key of the mock credentials for unknown users. randomblob() draws on SQLite's CSPRNG,
+    // which is seeded from the operating system's random source.
+    R"sql(
+    ALTER TABLE users ADD COLUMN scram_sha256 TEXT NOT NULL DEFAULT '';
+    CREATE TABLE secrets (
+        name  TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL
+    );
+    INSERT INTO secrets (name, value) VALUES ('scram_mock', randomblob(32));
+    )sql",
 };
 
 }  // namespace
@@ -69,7 +81,7 @@ using detail::SqliteDirectory;
 using detail::Statement;
 
 User read_user(Statement& st) {
-    return User{st.text(0), st.text(1), st.text(2), st.text(3)};
+    return User{st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)};
 }
 
 }  // namespace
@@ -121,7 +133,8 @@ std::optional<User> SqliteDirectory::find_user(std::string_view address) {
     if (!addr) return std::nullopt;
     std::lock_guard lock(mutex_);
     Statement st(db_,
-                 "SELECT address, local_part, domain, password_hash FROM users WHERE address = ?1");
+                 "SELECT address, local_part, domain, password_hash, scram_sha256 FROM users "
+                 "WHERE address = ?1");
     if (st.bind(1, addr->address()).step() != SQLITE_ROW) return std::nullopt;
     return read_user(st);
 }
@@ -170,21 +183,24 @@ std::vector<std::string> SqliteDirectory::list_domains() {
 }
 
 Result<User, std::string> SqliteDirectory::add_user(std::string_view address,
-                                                    std::string_view password_hash) {
+                                                    std::string_view password_hash,
+                                                    std::string_view scram_sha256) {
     auto addr = canonical_address(address);
     if (!addr) return unexpected(addr.error());
     if (password_hash.empty()) return unexpected(std::string("empty password hash"));
-    User user{addr->address(), addr->local_part, addr->domain, std::string(password_hash)};
+    User user{addr->address(), addr->local_part, addr->domain, std::string(password_hash),
+              std::string(scram_sha256)};
     std::lock_guard lock(mutex_);
     // One statement, so an alias of the same name added concurrently cannot slip in between.
     Statement st(db_,
-                 "INSERT INTO users (address, local_part, domain, password_hash, created_at) "
-                 "SELECT ?1, ?2, ?3, ?4, CAST(strftime('%s','now') AS INTEGER) "
+                 "INSERT INTO users (address, local_part, domain, password_hash, scram_sha256, "
+                 "created_at) SELECT ?1, ?2, ?3, ?4, ?5, CAST(strftime('%s','now') AS INTEGER) "
                  "WHERE NOT EXISTS (SELECT 1 FROM aliases WHERE address = ?1)");
     const int rc = st.bind(1, user.address)
                        .bind(2, user.local_part)
                        .bind(3, user.domain)
                        .bind(4, user.password_hash)
+                       .bind(5, user.scram_sha256)
                        .step();
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         return unexpected("domain " + user.domain + " is not hosted here: add it first with " +
@@ -215,7 +231,7 @@ std::vector<User> SqliteDirectory::list_users(std::optional<std::string_view> do
     }
     std::lock_guard lock(mutex_);
     Statement st(db_,
-                 "SELECT address, local_part, domain, password_hash FROM users "
+                 "SELECT address, local_part, domain, password_hash, scram_sha256 FROM users "
                  "WHERE ?1 = '' OR domain = ?1 ORDER BY domain, local_part");
     st.bind(1, name);
     std::vector<User> out;
@@ -224,15 +240,26 @@ std::vector<User> SqliteDirectory::list_users(std::optional<std::string_view> do
 }
 
 Result<bool, std::string> SqliteDirectory::set_password_hash(std::string_view address,
-                                                             std::string_view password_hash) {
+                                                             std::string_view password_hash,
+                                                             std::string_view scram_sha256) {
     auto addr = canonical_address(address);
     if (!addr) return unexpected(addr.error());
     if (password_hash.empty()) return unexpected(std::string("empty password hash"));
     std::lock_guard lock(mutex_);
-    Statement st(db_, "UPDATE users SET password_hash = ?2 WHERE address = ?1");
-    st.bind(1, addr->address()).bind(2, password_hash).step();
+    Statement st(db_, "UPDATE users SET password_hash = ?2, scram_sha256 = ?3 WHERE address = ?1");
+    st.bind(1, addr->address()).bind(2, password_hash).bind(3, scram_sha256).step();
     if (sqlite3_changes(db_) == 0) return unexpected("user " + addr->address() + " does not exist");
     return true;
+}
+
+std::string SqliteDirectory::scram_mock_secret() {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT value FROM secrets WHERE name = 'scram_mock'");
+    // The migration creates the row; its absence means someone edited the file by hand.
+    if (st.step() != SQLITE_ROW) throw StorageError("directory: the scram_mock secret is missing");
+    std::string secret = st.text(0);
+    if (secret.size() < 16) throw StorageError("directory: the scram_mock secret is too short");
+    return secret;
 }
 
 std::int64_t SqliteDirectory::count_rows(std::string_view sql, const std::string& key) {

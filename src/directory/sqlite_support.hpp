@@ -26,8 +26,9 @@ public:
     Statement& operator=(const Statement&) = delete;
 
     Statement& bind(int index, std::string_view text) {
-        sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                          SQLITE_TRANSIENT);
+        // A default string_view has data() == nullptr, which SQLite would bind as NULL.
+        sqlite3_bind_text(stmt_, index, text.data() ? text.data() : "",
+                          static_cast<int>(text.size()), SQLITE_TRANSIENT);
         return *this;
     }
     // SQLITE_ROW, SQLITE_DONE or a constraint code; anything else is a storage failure.
@@ -86,12 +87,14 @@ public:
     Result<bool, std::string> add_domain(std::string_view domain) override;
     Result<bool, std::string> remove_domain(std::string_view domain) override;
     std::vector<std::string> list_domains() override;
-    Result<User, std::string> add_user(std::string_view address,
-                                       std::string_view password_hash) override;
+    Result<User, std::string> add_user(std::string_view address, std::string_view password_hash,
+                                       std::string_view scram_sha256 = {}) override;
     Result<bool, std::string> remove_user(std::string_view address) override;
     std::vector<User> list_users(std::optional<std::string_view> domain) override;
     Result<bool, std::string> set_password_hash(std::string_view address,
-                                                std::string_view password_hash) override;
+                                                std::string_view password_hash,
+                                                std::string_view scram_sha256 = {}) override;
+    std::string scram_mock_secret() override;
 
     Resolution resolve_recipient(std::string_view address) override;
     Result<Alias, std::string> add_alias(std::string_view alias,

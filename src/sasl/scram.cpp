@@ -10,7 +10,9 @@
 namespace mw::sasl {
 namespace {
 
-constexpr std::size_t kMaxNonce = 512;
+// Real clients send 24 to 32 characters. The bound keeps the server-first message (nonce, a
+// 24-character server nonce, the salt) inside one SMTP "334" line once base64-encoded.
+constexpr std::size_t kMaxNonce = 100;
 
 std::vector<std::string_view> split_commas(std::string_view s) {
     std::vector<std::string_view> out;
@@ -127,6 +129,51 @@ ScramCredentials compute_scram_credentials(ScramCrypto& crypto, std::string_view
     c.iterations = iterations;
     c.stored_key = crypto.sha256(crypto.hmac_sha256(salted, "Client Key"));
     c.server_key = crypto.hmac_sha256(salted, "Server Key");
+    return c;
+}
+
+std::string format_scram_record(const ScramCredentials& c) {
+    return "SCRAM-SHA-256$" + std::to_string(c.iterations) + ":" + encode_base64(c.salt) + "$" +
+           encode_base64(c.stored_key) + ":" + encode_base64(c.server_key);
+}
+
+Result<ScramCredentials, std::string> parse_scram_record(std::string_view record) {
+    constexpr std::string_view kScheme = "SCRAM-SHA-256$";
+    if (!record.starts_with(kScheme)) return unexpected(std::string("not a SCRAM-SHA-256 record"));
+    record.remove_prefix(kScheme.size());
+    const auto dollar = record.find('$');
+    if (dollar == std::string_view::npos) return unexpected(std::string("no '$' before the keys"));
+    const auto params = record.substr(0, dollar);
+    const auto keys = record.substr(dollar + 1);
+    const auto colon1 = params.find(':');
+    const auto colon2 = keys.find(':');
+    if (colon1 == std::string_view::npos || colon2 == std::string_view::npos)
+        return unexpected(std::string("expected iterations:salt$StoredKey:ServerKey"));
+    const auto iterations = params.substr(0, colon1);
+    ScramCredentials c;
+    std::uint64_t count = 0;
+    for (const char d : iterations) {
+        if (d < '0' || d > '9' || count > 0xFFFFFFFFull / 10)
+            return unexpected(std::string("the iteration count is not a number"));
+        count = count * 10 + static_cast<std::uint64_t>(d - '0');
+    }
+    // The upper bound keeps PBKDF2's int parameter in range (OpenSSL takes an int).
+    if (iterations.empty() || count < kScramIterations || count > 0x7FFFFFFFull)
+        return unexpected(std::string("the iteration count is below 4096 (RFC 7677) or too big"));
+    c.iterations = static_cast<std::uint32_t>(count);
+    auto salt = decode_base64(params.substr(colon1 + 1));
+    auto stored = decode_base64(keys.substr(0, colon2));
+    auto server = decode_base64(keys.substr(colon2 + 1));
+    if (!salt || !stored || !server) return unexpected(std::string("a field is not valid base64"));
+    // We write 16 octets; the bound keeps the server-first message on one "334" line.
+    if (salt->empty() || salt->size() > 32)
+        return unexpected(std::string("the salt must be 1 to 32 octets"));
+    // SHA-256 output sizes: a shorter key would make the proof check compare the wrong length.
+    if (stored->size() != 32 || server->size() != 32)
+        return unexpected(std::string("StoredKey and ServerKey must be 32 octets (SHA-256)"));
+    c.salt = std::move(*salt);
+    c.stored_key = std::move(*stored);
+    c.server_key = std::move(*server);
     return c;
 }
 

@@ -32,6 +32,16 @@ struct ScramCredentials {
     std::string server_key;  // HMAC(SaltedPassword, "Server Key"), raw
 };
 
+// RFC 7677 §4: at least 4096 iterations; real and mock credentials use the same count, so the
+// "i=" of the server-first message does not tell them apart.
+inline constexpr std::uint32_t kScramIterations = 4096;
+
+// The stored text form, as RFC 5803 writes SCRAM verifiers and PostgreSQL stores them:
+// "SCRAM-SHA-256$<iterations>:<base64 salt>$<base64 StoredKey>:<base64 ServerKey>".
+std::string format_scram_record(const ScramCredentials& credentials);
+// Errors: a text saying what is wrong (for the admin's log, never for a client).
+Result<ScramCredentials, std::string> parse_scram_record(std::string_view record);
+
 // RFC 5802 §3: derive the stored form from a password (already SASLprep'd, see below).
 ScramCredentials compute_scram_credentials(ScramCrypto& crypto, std::string_view password,
                                            std::string_view salt, std::uint32_t iterations);

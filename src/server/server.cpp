@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "auth/scram_crypto.hpp"
 #include "base/log.hpp"
 #include "delivery/local_delivery.hpp"
 #include "net/endpoint.hpp"
@@ -43,6 +44,8 @@ const char* listener_role(smtp::ListenerKind kind) {
 Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Settings& settings,
                                                                asio::io_context& io) {
     std::vector<BoundListener> bound;
+    // One stateless OpenSSL implementation for every session's SCRAM-SHA-256 exchange.
+    auto scram_crypto = std::make_shared<auth::OpensslScramCrypto>();
     for (const auto& listener : settings.listeners) {
         if (!listener.enabled) continue;
         for (const auto& address : listener.addresses) {
@@ -59,9 +62,13 @@ Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Set
             if (ec)
                 return mw::unexpected(fmt::format("cannot listen on {} for {}: {}", address,
                                                   listener.name, ec.message()));
-            smtp::SessionConfig session{listener.kind, settings.hostname, settings.limits};
+            smtp::SessionConfig session;
+            session.listener = listener.kind;
+            session.hostname = settings.hostname;
+            session.limits = settings.limits;
             session.tls_on_connect = listener.kind == smtp::ListenerKind::Submissions;
             session.auth_on_mx = settings.auth_on_mx;
+            session.scram_crypto = scram_crypto;
             bound.push_back(BoundListener{listener.name, address, session, std::move(acceptor)});
         }
     }

@@ -5,6 +5,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "auth/failure_tracker.hpp"
+#include "auth/scram_crypto.hpp"
 #include "directory/directory.hpp"
 #include "net/smtp_connection.hpp"
 #include "spool/spool.hpp"
@@ -31,6 +32,10 @@ private:
                                                                const net::ConnectionInfo& info);
     boost::asio::awaitable<smtp::EffectResult> verify_credentials(smtp::VerifyCredentials request,
                                                                   const net::ConnectionInfo& info);
+    boost::asio::awaitable<smtp::EffectResult> lookup_scram(smtp::LookupScramCredentials request,
+                                                            const net::ConnectionInfo& info);
+    boost::asio::awaitable<smtp::EffectResult> scram_proof_checked(smtp::ScramProofChecked result,
+                                                                   const net::ConnectionInfo& info);
     boost::asio::awaitable<smtp::EffectResult> check_sender(smtp::CheckSender request,
                                                             const net::ConnectionInfo& info);
     boost::asio::awaitable<smtp::EffectResult> commit(smtp::CommitMessage message,
@@ -41,6 +46,7 @@ private:
     boost::asio::thread_pool& blocking_;
     auth::FailureTracker& failures_;
     const std::vector<auth::Cidr> trusted_networks_;
+    auth::OpensslScramCrypto scram_crypto_;  // stateless: safe from the blocking pool threads
 };
 
 // "2026-11-24 15:30 UTC": when a ban ends, for replies and logs.
@@ -54,5 +60,13 @@ struct PasswordCheck {
 };
 PasswordCheck check_password(const std::string& username, const std::string& password,
                              directory::Directory& directory);
+
+// The SCRAM-SHA-256 credentials to run the exchange on: the user's own, or mock ones (derived
+// from the directory's secret and the lower-cased username, so a probe sees the same salt every
+// time and for every spelling, like for a real user) for an unknown user, a user whose password
+// was imported as a hash, or a damaged record. Blocking (directory): call it off the I/O threads.
+smtp::ScramCredentialsVerdict find_scram_credentials(const std::string& username,
+                                                     directory::Directory& directory,
+                                                     sasl::ScramCrypto& crypto);
 
 }  // namespace mw::server

@@ -92,6 +92,9 @@ Step Session::resume(const EffectResult& result) {
         s.resume_commit(std::get<CommitVerdict>(result));
     } else if (pending == Impl::Pending::Auth && std::holds_alternative<AuthVerdict>(result)) {
         s.resume_auth(std::get<AuthVerdict>(result));
+    } else if (pending == Impl::Pending::ScramLookup &&
+               std::holds_alternative<ScramCredentialsVerdict>(result)) {
+        s.resume_scram_lookup(std::get<ScramCredentialsVerdict>(result));
     } else if (pending == Impl::Pending::Sender && std::holds_alternative<SenderVerdict>(result)) {
         s.resume_sender(std::get<SenderVerdict>(result));
     } else {

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "sasl/scram.hpp"
 #include "smtp/command.hpp"
 #include "smtp/reply.hpp"
 
@@ -38,6 +39,10 @@ struct SessionConfig {
     bool tls_on_connect = false;          // implicit TLS (RFC 8314): secure before the greeting
     bool auth_on_mx = false;              // offer AUTH on the MX listener too (config switch)
     bool plaintext_auth_allowed = false;  // AUTH without TLS (loopback peers, config switch)
+    // SCRAM-SHA-256 (RFC 7677) is offered with PLAIN and LOGIN when set. The driver supplies the
+    // OpenSSL implementation (auth::OpensslScramCrypto), so the session stays free of OpenSSL;
+    // it must be usable from several threads at once (it is shared by all sessions).
+    std::shared_ptr<sasl::ScramCrypto> scram_crypto;
 };
 
 // What the TLS handshake negotiated (for Received: and logs).
@@ -81,6 +86,32 @@ struct VerifyCredentials {
     std::string username;
     std::string password;
 };
+
+// SCRAM-SHA-256 (RFC 5802 §5, RFC 7677), between the client-first and the server-first
+// message: the user's stored credentials. The session has already refused usernames without
+// '@' and authzid != authcid. The backend checks the IP ban first, and answers an unknown user
+// (or one without SCRAM credentials: imported hash) with deterministic mock credentials, so
+// the exchange looks the same and fails at the proof (RFC 5802 §5.1: no user enumeration).
+struct LookupScramCredentials {
+    std::string username;
+};
+struct ScramCredentialsVerdict {
+    enum class Kind { Ok, TempFail, Banned } kind = Kind::TempFail;
+    sasl::ScramCredentials credentials;  // real or mock: the session cannot tell, by design
+    std::string login;                   // canonical address; empty with mock credentials
+    // Why a failed proof failed, for the backend's log line ("wrong_password", "unknown_user",
+    // "scram_no_credentials"); the session hands it back in ScramProofChecked untouched.
+    std::string failure_cause;
+    std::string banned_until;  // human time when Banned
+};
+// The session verified (or refused) the client proof: the backend counts it like a PLAIN
+// attempt (FailureTracker: failure per IP and account, or success) and answers AuthVerdict.
+struct ScramProofChecked {
+    std::string username;
+    std::string login;  // from ScramCredentialsVerdict
+    bool proof_ok = false;
+    std::string failure_cause;  // from ScramCredentialsVerdict
+};
 struct AuthVerdict {
     enum class Kind { Ok, BadCredentials, TempFail, Banned } kind = Kind::TempFail;
     std::string login;         // canonical address when Ok
@@ -112,8 +143,10 @@ struct CommitVerdict {
     enum class Failure { InsufficientStorage, LocalError } failure = Failure::InsufficientStorage;
 };
 
-using Effect = std::variant<CheckRecipient, CommitMessage, VerifyCredentials, CheckSender>;
-using EffectResult = std::variant<RecipientVerdict, CommitVerdict, AuthVerdict, SenderVerdict>;
+using Effect = std::variant<CheckRecipient, CommitMessage, VerifyCredentials, CheckSender,
+                            LookupScramCredentials, ScramProofChecked>;
+using EffectResult = std::variant<RecipientVerdict, CommitVerdict, AuthVerdict, SenderVerdict,
+                                  ScramCredentialsVerdict>;
 
 // What to do after on_input/resume/greet/on_timeout. When `effect` is set, the session has
 // stopped in the middle of the input; perform the effect and call resume() (which continues

@@ -61,16 +61,41 @@ struct Session::Impl {
     std::uint64_t chunk_remaining = 0;
     bool chunk_last = false;
     std::optional<Reply> chunk_refusal;  // the chunk is consumed but refused with this reply
-    enum class Pending { None, Recipient, Commit, Auth, Sender } pending = Pending::None;
+    enum class Pending {
+        None,
+        Recipient,
+        Commit,
+        Auth,
+        Sender,
+        ScramLookup
+    } pending = Pending::None;
     std::string pending_rcpt;              // the address as the client wrote it
     std::optional<MailFrom> pending_mail;  // MAIL FROM waiting for the sender check
     // TLS (RFC 3207) and AUTH (RFC 4954) state; STARTTLS resets everything but tls itself.
     std::optional<TlsInfo> tls;
     bool awaiting_tls = false;         // STARTTLS answered: input is ignored until on_tls_ready
     std::optional<std::string> login;  // the authenticated user
-    enum class AuthStep { None, PlainResponse, LoginUsername, LoginPassword };
+    enum class AuthStep {
+        None,
+        PlainResponse,
+        LoginUsername,
+        LoginPassword,
+        ScramClientFirst,  // SCRAM: "AUTH SCRAM-SHA-256" without an initial response
+        ScramClientFinal,  // server-first sent, waiting for client-final
+        ScramFinalAck,     // server-final sent as a 334 challenge, waiting for the empty response
+    };
     AuthStep auth_step = AuthStep::None;
     std::string auth_username;  // LOGIN: the username while the password is asked for
+    // A SCRAM-SHA-256 exchange in progress (RFC 5802 §5); reset when it ends either way.
+    struct ScramExchange {
+        explicit ScramExchange(sasl::ScramCrypto& crypto) : server(crypto) {}
+        sasl::ScramServer server;
+        std::string login;           // canonical address from the lookup (empty: mock)
+        std::string failure_cause;   // from the lookup, for the backend's log
+        std::string server_final;    // "v=...", sent once the backend counted the success
+        std::string verified_login;  // set when the proof verified and the backend agreed
+    };
+    std::optional<ScramExchange> scram;
     int errors = 0;
     std::string command;  // verb of the command being answered; copied into each reply for logs
     Step step;            // the step being built; take_step() hands it out
@@ -109,6 +134,11 @@ struct Session::Impl {
     void finish_auth(std::string mechanism, std::string username, std::string password,
                      std::string authzid);
     void resume_auth(const AuthVerdict& verdict);
+    void start_scram(const Auth& cmd);
+    void scram_response(AuthStep at, std::string_view line);
+    void scram_client_first(const std::string& message);
+    void resume_scram_lookup(const ScramCredentialsVerdict& verdict);
+    void scram_client_final(const std::string& message);
     void start_transaction(const MailFrom& cmd);  // session_mail.cpp
     void resume_sender(const SenderVerdict& verdict);
     std::string protocol_name(bool smtputf8) const;

@@ -27,6 +27,7 @@ void Session::Impl::on_tls_ready(const TlsInfo& info) {
     txn.reset();
     login.reset();
     auth_step = AuthStep::None;
+    scram.reset();
 }
 
 // RFC 3848 (ESMTPS, ESMTPA, ESMTPSA) and RFC 6531 §3.7.3 (UTF8SMTP...): how the message came in.

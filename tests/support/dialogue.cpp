@@ -43,6 +43,7 @@ int hex_digit(char c) {
 smtp::SessionConfig Fixture::default_config() {
     smtp::SessionConfig config;
     config.hostname = "mx.example.test";
+    config.scram_crypto = std::make_shared<ScriptScramCrypto>();  // offered, as in production
     return config;
 }
 
@@ -93,6 +94,15 @@ std::string Fixture::apply(std::string_view line) {
         passwords[lower(w[1])] = w[2];
         users[lower(w[1])] = lower(w[1]);
         domains.insert(lower(w[1].substr(w[1].rfind('@') + 1)));
+    } else if (key == "imported" && w.size() >= 3) {
+        passwords[lower(w[1])] = w[2];
+        users[lower(w[1])] = lower(w[1]);
+        imported.insert(lower(w[1]));
+        domains.insert(lower(w[1].substr(w[1].rfind('@') + 1)));
+    } else if (key == "scram-nonce" && ok) {
+        auto crypto = std::dynamic_pointer_cast<ScriptScramCrypto>(config.scram_crypto);
+        ok = crypto != nullptr;
+        if (ok) crypto->fixed_nonce = w[1];
     } else if (key == "auth-tempfail") {
         auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::TempFail, "", ""};
         ok = true;
@@ -121,6 +131,35 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
         if (it == fixture_->passwords.end() || it->second != auth->password)
             return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", ""};
         return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, it->first, ""};
+    }
+    if (const auto* lookup = std::get_if<smtp::LookupScramCredentials>(&effect)) {
+        using V = smtp::ScramCredentialsVerdict;
+        if (fixture_->auth_override &&
+            fixture_->auth_override->kind == smtp::AuthVerdict::Kind::Banned)
+            return V{V::Kind::Banned, {}, {}, {}, fixture_->auth_override->banned_until};
+        if (fixture_->auth_override) return V{V::Kind::TempFail, {}, {}, {}, {}};
+        const std::string address = lower(lookup->username);
+        auto it = fixture_->passwords.find(address);
+        if (it != fixture_->passwords.end() && !fixture_->imported.count(address))
+            return V{V::Kind::Ok,
+                     sasl::compute_scram_credentials(crypto_, it->second, address,
+                                                     sasl::kScramIterations),
+                     address,
+                     "wrong_password",
+                     {}};
+        return V{V::Kind::Ok,
+                 sasl::mock_scram_credentials(crypto_, address, kScriptScramSecret,
+                                              sasl::kScramIterations),
+                 {},
+                 it == fixture_->passwords.end() ? "unknown_user" : "scram_no_credentials",
+                 {}};
+    }
+    if (const auto* proof = std::get_if<smtp::ScramProofChecked>(&effect)) {
+        if (fixture_->auth_override) return *fixture_->auth_override;
+        if (proof->proof_ok)
+            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, proof->login, ""};
+        scram_failures_.push_back(proof->failure_cause);
+        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", ""};
     }
     if (const auto* sender = std::get_if<smtp::CheckSender>(&effect)) {
         // Like the directory: own address first, then the grants (sorted by the set).

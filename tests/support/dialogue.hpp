@@ -24,6 +24,11 @@
 //                       @owns LOGIN ADDR      LOGIN may use ADDR as MAIL FROM (send-as)
 //                       @auth-tempfail        every password check fails temporarily (454)
 //                       @banned UNTIL...      every password check: the IP is banned until UNTIL
+//                       @imported ADDR PW     ADDR logs in with PW through PLAIN/LOGIN, but has
+//                                             no SCRAM credentials (password imported as a hash)
+//                       @scram-nonce NONCE    the SCRAM server nonce (random over TCP), so the
+//                                             script can hold the client-final message; SCRAM
+//                                             salts are the user's address, 4096 iterations
 //   C: text           the client sends text + CRLF
 //   C~ text           the client sends text exactly, with escapes: \r \n \t \0 \\ \xHH
 //                     (no CRLF is added; use it for smuggling tests and BDAT chunks)
@@ -51,9 +56,23 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/scram_crypto.hpp"
 #include "smtp/session.hpp"
 
 namespace mw::test {
+
+// The real OpenSSL SCRAM primitives; only the server nonce is fixed, like an injected clock:
+// a scripted client-final message depends on it (@scram-nonce), and the runner compares the
+// transcripts of every feed mode, so even scripts that never use it need a deterministic one.
+class ScriptScramCrypto final : public auth::OpensslScramCrypto {
+public:
+    std::string fixed_nonce = "InProcessServerNonce0123";  // empty: random, as in production
+    std::string random_nonce() override {
+        return fixed_nonce.empty() ? OpensslScramCrypto::random_nonce() : fixed_nonce;
+    }
+};
+// The key of the fake's mock SCRAM credentials (the server keeps one in the directory).
+inline constexpr std::string_view kScriptScramSecret = "dialogue-scram-secret";
 
 struct Fixture {
     smtp::SessionConfig config = default_config();
@@ -62,6 +81,7 @@ struct Fixture {
     std::set<std::string> domains;                       // lower-cased local domains
     std::set<std::string> tempfail;                      // lower-cased addresses
     std::map<std::string, std::string> passwords;        // lower-cased address -> password
+    std::set<std::string> imported;                      // lower-cased: no SCRAM credentials
     std::set<std::pair<std::string, std::string>> owns;  // (login, address), lower-cased
     std::optional<smtp::AuthVerdict> auth_override;      // every AUTH gets this verdict
     std::optional<smtp::CommitVerdict::Failure> commit_failure;
@@ -78,9 +98,13 @@ public:
     smtp::EffectResult answer(const smtp::Effect& effect);
     const std::vector<smtp::CommitMessage>& commits() const { return commits_; }
     std::size_t recipient_checks() const { return recipient_checks_; }
+    // The failure causes the session handed back in ScramProofChecked, in order.
+    const std::vector<std::string>& scram_failures() const { return scram_failures_; }
 
 private:
     const Fixture* fixture_;
+    auth::OpensslScramCrypto crypto_;
+    std::vector<std::string> scram_failures_;
     std::vector<smtp::CommitMessage> commits_;
     std::size_t recipient_checks_ = 0;
 };

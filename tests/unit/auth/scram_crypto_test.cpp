@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "sasl/sasl.hpp"
 
 namespace mw::auth {
@@ -146,6 +148,54 @@ TEST(Rfc7677ScramSha256, DerivedCredentialsVerifyTheirPassword) {
     EXPECT_EQ(same.stored_key, a.stored_key);
     EXPECT_EQ(same.server_key, a.server_key);
     EXPECT_EQ(a.stored_key.size(), 32u);
+}
+
+TEST(Rfc5803ScramRecord, RoundTripsTheRfc7677CredentialsInPostgresqlForm) {
+    // The directory stores this text, never the password (RFC 5802 §3, RFC 5803 layout).
+    RecordProperty("rfc", "5803 3");
+    OpensslScramCrypto crypto;
+    const auto salt = sasl::decode_base64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    ASSERT_TRUE(salt.ok());
+    const auto creds = sasl::compute_scram_credentials(crypto, "pencil", *salt, 4096);
+    const std::string record = sasl::format_scram_record(creds);
+    EXPECT_EQ(record,
+              "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$"
+              "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
+              "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=");
+    const auto back = sasl::parse_scram_record(record);
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->salt, creds.salt);
+    EXPECT_EQ(back->iterations, 4096u);
+    EXPECT_EQ(back->stored_key, creds.stored_key);
+    EXPECT_EQ(back->server_key, creds.server_key);
+
+    // The stored record verifies the RFC 7677 §3 exchange byte for byte.
+    FixedNonceCrypto fixed;
+    ScramServer server(fixed);
+    ASSERT_TRUE(server.client_first(kClientFirst).ok());
+    ASSERT_EQ(*server.server_first(*back), kServerFirst);
+    const auto final_message = server.client_final(kClientFinal);
+    ASSERT_TRUE(final_message.ok());
+    EXPECT_EQ(*final_message, kServerFinal);
+}
+
+TEST(Rfc5803ScramRecord, RefusesDamagedRecords) {
+    const std::string good = sasl::format_scram_record(derive_scram_credentials("x", 4096));
+    ASSERT_TRUE(sasl::parse_scram_record(good).ok());
+    const std::vector<std::string> damaged = {
+        std::string(""),
+        std::string("{ARGON2ID}$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"),
+        "SCRAM-SHA-1" + good.substr(13),
+        good.substr(0, good.size() - 4),                     // truncated ServerKey
+        "SCRAM-SHA-256$1000" + good.substr(good.find(':')),  // below RFC 7677's 4096
+        "SCRAM-SHA-256$99999999999" + good.substr(good.find(':')),
+        "SCRAM-SHA-256$4096:$" + good.substr(good.rfind('$') + 1),  // empty salt
+        "SCRAM-SHA-256$4096:c2FsdA==",                              // no keys
+        "SCRAM-SHA-256$4096:c2FsdA==$!!!!:!!!!",
+    };
+    for (const auto& bad : damaged) {
+        EXPECT_FALSE(sasl::parse_scram_record(bad).ok()) << bad;
+    }
 }
 
 }  // namespace

@@ -105,7 +105,11 @@ TEST_F(CliAccounts, UserAddImportsCryptHashes) {
     };
     for (const auto& [address, hash] : cases) {
         EXPECT_EQ(run({"user", "add", address, "--hash", hash}), 0) << address << ": " << err();
-        EXPECT_EQ(out(), "added user " + address + " (imported hash stored as given)\n");
+        EXPECT_EQ(out(), "added user " + address +
+                             " (imported hash stored as given; PLAIN and LOGIN work, "
+                             "SCRAM-SHA-256 only after a password is set with 'mailwarden user "
+                             "passwd')\n");
+        EXPECT_EQ(open_dir()->find_user(address)->scram_sha256, "") << "no password, no SCRAM";
         EXPECT_TRUE(auth::verify_password("secret", open_dir()->find_user(address)->password_hash))
             << address;
     }
@@ -153,7 +157,10 @@ TEST_F(CliAccounts, UserPasswdReplacesTheHash) {
     RecordProperty("rfc", "issue #3 part 2 (mailwarden user passwd)");
     EXPECT_EQ(run({"user", "passwd", "ALICE@example.org", "--hash", std::string(kYescrypt)}), 0)
         << err();
-    EXPECT_EQ(out(), "changed the password of alice@example.org (imported hash stored as given)\n");
+    EXPECT_EQ(out(),
+              "changed the password of alice@example.org (imported hash stored as given; PLAIN "
+              "and LOGIN work, SCRAM-SHA-256 only after a password is set with 'mailwarden user "
+              "passwd')\n");
     EXPECT_EQ(open_dir()->find_user("alice@example.org")->password_hash, kYescrypt);
     EXPECT_EQ(run({"user", "passwd", "zz@example.org", "--password-stdin"}, "x\n"), 1);
     EXPECT_EQ(err(), "mailwarden: user zz@example.org does not exist (see mailwarden user list)\n");
@@ -177,8 +184,15 @@ TEST_F(CliAccounts, UserPasswdFromStdinHashesWithArgon2id) {
     EXPECT_EQ(run({"user", "passwd", "bob@example.org", "--password-stdin"}, "new pw\r\n"), 0)
         << err();
     EXPECT_EQ(out(),
-              "changed the password of bob@example.org (password stored as an argon2id hash)\n");
+              "changed the password of bob@example.org (password stored as an argon2id hash and "
+              "SCRAM-SHA-256 credentials)\n");
     const auto hash = open_dir()->find_user("bob@example.org")->password_hash;
+    EXPECT_TRUE(
+        open_dir()->find_user("bob@example.org")->scram_sha256.starts_with("SCRAM-SHA-256$4096:"));
+    // An imported hash replaces the password: the SCRAM credentials of the old one go with it.
+    EXPECT_EQ(run({"user", "passwd", "bob@example.org", "--hash", std::string(kYescrypt)}), 0)
+        << err();
+    EXPECT_EQ(open_dir()->find_user("bob@example.org")->scram_sha256, "");
     EXPECT_TRUE(hash.starts_with("$argon2id$"));
     EXPECT_TRUE(auth::verify_password("new pw", hash));
 }

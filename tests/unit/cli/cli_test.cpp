@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "auth/password_hash.hpp"
+#include "auth/scram_crypto.hpp"
 #include "cli_fixture.hpp"
 
 namespace mw::cli {
@@ -43,7 +44,9 @@ TEST_F(Cli, DomainAddListRemove) {
 TEST_F(Cli, UserAddWithPasswordStdinThenListAndRemove) {
     ASSERT_EQ(run({"domain", "add", "example.org"}), 0) << err();
     EXPECT_EQ(run({"user", "add", "Alice@example.org", "--password-stdin"}, "pa ss\n"), 0) << err();
-    EXPECT_EQ(out(), "added user alice@example.org (password stored as an argon2id hash)\n");
+    EXPECT_EQ(out(),
+              "added user alice@example.org (password stored as an argon2id hash and SCRAM-SHA-256 "
+              "credentials)\n");
 
     // The stored hash verifies the line without its newline, and nothing else.
     auto dir = directory::open_sqlite_directory(root_ / "data" / "directory.sqlite3");
@@ -52,6 +55,14 @@ TEST_F(Cli, UserAddWithPasswordStdinThenListAndRemove) {
     ASSERT_TRUE(user.has_value());
     EXPECT_TRUE(auth::verify_password("pa ss", user->password_hash));
     EXPECT_FALSE(auth::verify_password("pa ss\n", user->password_hash));
+    // SCRAM-SHA-256 credentials of the same password (RFC 5802 §3), never the password.
+    auto scram = sasl::parse_scram_record(user->scram_sha256);
+    ASSERT_TRUE(scram.ok()) << user->scram_sha256;
+    auth::OpensslScramCrypto crypto;
+    const auto expect = sasl::compute_scram_credentials(crypto, "pa ss", scram->salt, 4096);
+    EXPECT_EQ(scram->stored_key, expect.stored_key);
+    EXPECT_EQ(scram->server_key, expect.server_key);
+    EXPECT_EQ(user->scram_sha256.find("pa ss"), std::string::npos);
 
     EXPECT_EQ(run({"user", "list", "--domain", "EXAMPLE.org", "--json"}), 0) << err();
     EXPECT_EQ(
@@ -125,6 +136,12 @@ TEST_F(Cli, ServeCreatesTheDemoAccountOnceAndRunsTheServer) {
     ASSERT_TRUE(dir.ok());
     EXPECT_TRUE(
         auth::verify_password(password, (*dir)->find_user("demo@example.test")->password_hash));
+    // The demo account can log in with SCRAM-SHA-256 too.
+    auto scram = sasl::parse_scram_record((*dir)->find_user("demo@example.test")->scram_sha256);
+    ASSERT_TRUE(scram.ok());
+    auth::OpensslScramCrypto crypto;
+    EXPECT_EQ(sasl::compute_scram_credentials(crypto, password, scram->salt, 4096).stored_key,
+              scram->stored_key);
 
     EXPECT_EQ(run({"serve"}), 0) << err();  // second start: no new account, nothing printed
     EXPECT_EQ(out(), "");

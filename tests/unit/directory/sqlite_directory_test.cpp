@@ -169,6 +169,82 @@ TEST_F(SqliteDirectoryTest, MigratesAVersionOneFileAndKeepsItsUsers) {
     EXPECT_TRUE(open()->may_send_as("a@example.test", "team@example.test"));  // v2 is kept
 }
 
+TEST_F(SqliteDirectoryTest, MigratesAVersionTwoFileToScramCredentials) {
+    // A file written before SCRAM-SHA-256 (schema v2: users, aliases, send-as grants).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(sqlite_directory_file(dir_).c_str(), &db), SQLITE_OK);
+    const char* v2 =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+        "INSERT INTO schema_version VALUES (1); INSERT INTO schema_version VALUES (2);"
+        "CREATE TABLE domains (name TEXT PRIMARY KEY NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE TABLE users (address TEXT PRIMARY KEY NOT NULL, local_part TEXT NOT NULL,"
+        " domain TEXT NOT NULL REFERENCES domains(name) ON DELETE RESTRICT,"
+        " password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+        "CREATE INDEX users_by_domain ON users(domain, local_part);"
+        "CREATE TABLE aliases (address TEXT PRIMARY KEY NOT NULL, local_part TEXT NOT NULL,"
+        " domain TEXT NOT NULL REFERENCES domains(name) ON DELETE RESTRICT,"
+        " created_at INTEGER NOT NULL);"
+        "CREATE TABLE alias_targets (alias TEXT NOT NULL REFERENCES aliases(address)"
+        " ON DELETE CASCADE, target TEXT NOT NULL, PRIMARY KEY (alias, target));"
+        "CREATE TABLE send_as (login TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,"
+        " address TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (login, address));"
+        "INSERT INTO domains VALUES ('example.test', 0);"
+        "INSERT INTO users VALUES ('a@example.test', 'a', 'example.test', '$argon2id$old', 0);"
+        "INSERT INTO aliases VALUES ('team@example.test', 'team', 'example.test', 0);"
+        "INSERT INTO alias_targets VALUES ('team@example.test', 'a@example.test');"
+        "INSERT INTO send_as VALUES ('a@example.test', 'boss@example.test', 0);";
+    ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    auto d = open();
+    auto old = d->find_user("a@example.test");
+    ASSERT_TRUE(old.has_value());
+    EXPECT_EQ(old->password_hash, "$argon2id$old");
+    EXPECT_EQ(old->scram_sha256, "") << "a v2 user has no SCRAM credentials until passwd";
+    EXPECT_TRUE(d->may_send_as("a@example.test", "team@example.test"));  // v2 is kept
+    EXPECT_TRUE(d->may_send_as("a@example.test", "boss@example.test"));
+    const std::string secret = d->scram_mock_secret();
+    EXPECT_EQ(secret.size(), 32u);
+
+    ASSERT_TRUE(d->set_password_hash("a@example.test", "$argon2id$new", "SCRAM-SHA-256$x").ok());
+    d.reset();
+    d = open();  // reopening a v3 file migrates nothing and keeps the secret
+    EXPECT_EQ(d->scram_mock_secret(), secret);
+    EXPECT_EQ(d->find_user("A@example.test")->scram_sha256, "SCRAM-SHA-256$x");
+    EXPECT_EQ(d->list_users()[0].scram_sha256, "SCRAM-SHA-256$x");
+    d.reset();
+    ASSERT_EQ(sqlite3_open(sqlite_directory_file(dir_).c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT MAX(version), COUNT(*) FROM schema_version", -1, &st,
+                                 nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 3);
+    EXPECT_EQ(sqlite3_column_int(st, 1), 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+TEST_F(SqliteDirectoryTest, ScramCredentialsFollowThePassword) {
+    auto d = open();
+    ASSERT_TRUE(d->add_domain("example.test").ok());
+    auto u = d->add_user("a@example.test", "$argon2id$1", "SCRAM-SHA-256$1");
+    ASSERT_TRUE(u.ok()) << u.error();
+    EXPECT_EQ(u->scram_sha256, "SCRAM-SHA-256$1");
+    EXPECT_EQ(d->find_user("a@example.test")->scram_sha256, "SCRAM-SHA-256$1");
+    // An imported hash replaces the password: the old SCRAM credentials must not keep working.
+    ASSERT_TRUE(d->set_password_hash("a@example.test", "{SHA512-CRYPT}$6$x").ok());
+    EXPECT_EQ(d->find_user("a@example.test")->scram_sha256, "");
+    ASSERT_TRUE(d->add_user("b@example.test", "$6$imported").ok());
+    EXPECT_EQ(d->find_user("b@example.test")->scram_sha256, "");
+    // Two directories never share a mock secret.
+    const auto other_dir = dir_ / "other";
+    fs::create_directories(other_dir);
+    auto other = open_sqlite_directory(sqlite_directory_file(other_dir));
+    ASSERT_TRUE(other.ok());
+    EXPECT_NE((*other)->scram_mock_secret(), d->scram_mock_secret());
+}
+
 TEST_F(SqliteDirectoryTest, OpenFailsWithThePathWhenTheFolderIsMissing) {
     auto d = open_sqlite_directory(dir_ / "missing" / "directory.sqlite3");
     ASSERT_FALSE(d.ok());

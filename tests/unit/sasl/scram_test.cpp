@@ -80,6 +80,14 @@ TEST(Rfc5802ClientFirst, UsernameEscapesAndMinimalSaslprep) {
     }
 }
 
+TEST(Rfc5802ClientFirst, NonceLengthIsBoundedForOneLineChallenges) {
+    // Our bound, not the RFC's: the server-first message must fit one SMTP 334 line.
+    EXPECT_TRUE(parse_client_first("n,,n=a@b.example,r=" + std::string(100, 'x')).ok());
+    const auto r = parse_client_first("n,,n=a@b.example,r=" + std::string(101, 'x'));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error(), ScramError::InvalidEncoding);
+}
+
 TEST(Rfc5802ScramServer, MessagesOutOfOrderAreRefused) {
     RecordProperty("rfc", "5802 5");
     FakeCrypto crypto;

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "auth/scram_crypto.hpp"
 #include "sasl/sasl.hpp"
+#include "sasl/scram.hpp"
 #include "smtp/session.hpp"
 #include "support/dialogue.hpp"
 
@@ -219,6 +221,175 @@ TEST(Rfc8314ImplicitTls, SessionIsSecureFromTheGreeting) {
     const auto& lines = step.replies[0].lines;
     EXPECT_EQ(std::count(lines.begin(), lines.end(), "STARTTLS"), 0);
     EXPECT_EQ(lines.back(), "AUTH PLAIN LOGIN");
+}
+
+// ---- SCRAM-SHA-256 (RFC 7677) through the session's effects ----
+
+// base64 messages of tests/dialogues/rfc7677-scram-sha-256.dlg (server nonce fixed, the fake's
+// salt is the address): alice@example.test with password "secret".
+constexpr std::string_view kScramNonce = "ServerNonce0123456789xyz";
+constexpr std::string_view kAliceScramFirst =
+    "AUTH SCRAM-SHA-256 biwsbj1hbGljZUBleGFtcGxlLnRlc3Qscj1DbGllbnROb25jZUFiYzEyMw==";
+constexpr std::string_view kAliceScramFinal =
+    "Yz1iaXdzLHI9Q2xpZW50Tm9uY2VBYmMxMjNTZXJ2ZXJOb25jZTAxMjM0NTY3ODl4eXoscD1NSnJPV2doQk1ENDNVamhR"
+    "ZnJxQ2RSMnBhUGZMMHdua1hGS21sbnNPaDhjPQ==";
+
+Fixture scram_fixture() {
+    Fixture f = submission_fixture();
+    f.config.tls_available = true;
+    f.config.tls_on_connect = true;
+    f.config.listener = ListenerKind::Submissions;
+    EXPECT_EQ(f.apply("scram-nonce " + std::string(kScramNonce)), "");
+    return f;
+}
+
+TEST(Rfc7677Scram, OfferedOnlyWithCryptoAndAuthenticatesLikePlain) {
+    // RFC 7677 §3; RFC 3848 §2: a SCRAM login is ESMTPSA like a PLAIN one.
+    RecordProperty("rfc", "7677 3; 3848 2");
+    Dialogue d(scram_fixture());
+    d.expect_final(220);
+    d.absorb(d.session().on_tls_ready({"TLSv1.3", "TLS_AES_256_GCM_SHA384"}));
+    d.client("EHLO c.example");
+    ASSERT_FALSE(d.pending_replies().empty());
+    EXPECT_EQ(d.pending_replies().front().lines.back(), "AUTH SCRAM-SHA-256 PLAIN LOGIN");
+    d.expect_final(250);
+    d.client(kAliceScramFirst).expect_final(334);
+    d.client(kAliceScramFinal).expect_final(334);  // server-final "v=..."
+    d.client("").expect(235, {2, 7, 0}, "auth_ok");
+    d.client("MAIL FROM:<alice@example.test>").expect_final(250);
+    d.client("RCPT TO:<friend@elsewhere.example>").expect_final(250);
+    d.client("DATA").expect_final(354);
+    d.client("hi\r\n.").expect_final(250);
+    ASSERT_EQ(d.services().commits().size(), 1u);
+    EXPECT_EQ(d.services().commits()[0].facts.protocol, "ESMTPSA");
+    EXPECT_EQ(d.services().commits()[0].facts.login, "alice@example.test");
+
+    // Without a ScramCrypto (a driver that does not supply one) SCRAM is not offered at all.
+    SessionConfig bare = submission_config(true);
+    Session s(bare, PeerInfo{"192.0.2.1", 1});
+    s.greet();
+    s.on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    s.on_input("EHLO c.example\r\n");
+    auto step = s.on_input(std::string(kAliceScramFirst) + "\r\n");
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::AuthUnknownMechanism);
+}
+
+TEST(Rfc7677Scram, EffectsCarryTheUsernameAndTheFailureCause) {
+    // RFC 5802 §5.1: the session looks the user up between client-first and server-first, and
+    // reports a wrong proof to the backend (brute-force counting) with the lookup's cause.
+    RecordProperty("rfc", "5802 5.1");
+    auto crypto = std::make_shared<test::ScriptScramCrypto>();
+    crypto->fixed_nonce = std::string(kScramNonce);
+    SessionConfig config = submission_config(true);
+    config.scram_crypto = crypto;
+    Session s(config, PeerInfo{"192.0.2.1", 1});
+    s.greet();
+    s.on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    s.on_input("EHLO c.example\r\n");
+    auto step = s.on_input(std::string(kAliceScramFirst) + "\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    EXPECT_EQ(std::get<LookupScramCredentials>(*step.effect).username, "alice@example.test");
+    // Credentials for another password: the client's proof (of "secret") must fail.
+    auth::OpensslScramCrypto real;
+    ScramCredentialsVerdict found{ScramCredentialsVerdict::Kind::Ok,
+                                  sasl::compute_scram_credentials(real, "other", "salt", 4096),
+                                  "alice@example.test", "wrong_password", ""};
+    step = s.resume(found);
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].code, 334);
+    step = s.on_input(
+        "Yz1iaXdzLHI9Q2xpZW50Tm9uY2VBYmMxMjNTZXJ2ZXJOb25jZTAxMjM0NTY3ODl4eXoscD1NSnJPV2doQk1ENDNVam"
+        "hRZnJxQ2RSMnBhUGZMMHdua1hGS21sbnNPaDhjPQ==\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    const auto checked = std::get<ScramProofChecked>(*step.effect);
+    EXPECT_FALSE(checked.proof_ok);
+    EXPECT_EQ(checked.username, "alice@example.test");
+    EXPECT_EQ(checked.failure_cause, "wrong_password");
+    step = s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::AuthFailed);
+
+    // A banned IP: the lookup answers Banned and the session closes with 421, like PLAIN.
+    step = s.on_input(std::string(kAliceScramFirst) + "\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    step = s.resume(ScramCredentialsVerdict{
+        ScramCredentialsVerdict::Kind::Banned, {}, "", "", "2026-11-24 15:30 UTC"});
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::IpBanned);
+    EXPECT_EQ(step.io, Step::Io::Close);
+}
+
+TEST(Rfc7677Scram, LookupTempFailIs454AndMockCredentialsNeverLogIn) {
+    RecordProperty("rfc", "5802 5.1; 4954 6");
+    auto crypto = std::make_shared<test::ScriptScramCrypto>();
+    crypto->fixed_nonce = std::string(kScramNonce);
+    SessionConfig config = submission_config(true);
+    config.scram_crypto = crypto;
+    Session s(config, PeerInfo{"192.0.2.1", 1});
+    s.greet();
+    s.on_tls_ready({"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
+    s.on_input("EHLO c.example\r\n");
+    s.on_input(std::string(kAliceScramFirst) + "\r\n");
+    auto step = s.resume(ScramCredentialsVerdict{});
+    ASSERT_EQ(step.replies.size(), 1u);
+    EXPECT_EQ(step.replies[0].id, ReplyId::AuthTempFail);
+
+    // Even a proof that verifies against mock credentials (empty login) is reported as failed.
+    auth::OpensslScramCrypto real;
+    s.on_input(std::string(kAliceScramFirst) + "\r\n");
+    step = s.resume(ScramCredentialsVerdict{
+        ScramCredentialsVerdict::Kind::Ok,
+        sasl::compute_scram_credentials(real, "secret", "alice@example.test", 4096), "",
+        "unknown_user", ""});
+    ASSERT_EQ(step.replies.size(), 1u);
+    step = s.on_input(std::string(kAliceScramFinal) + "\r\n");
+    ASSERT_TRUE(step.effect.has_value());
+    EXPECT_FALSE(std::get<ScramProofChecked>(*step.effect).proof_ok);
+}
+
+TEST(Rfc7677Scram, FailureCausesReachTheBackend) {
+    // The imported-hash user and the unknown user fail like a wrong password for the client;
+    // only the backend's log knows why (scram_no_credentials tells the admin to reset it).
+    Fixture f = scram_fixture();
+    ASSERT_EQ(f.apply("imported carol@example.test secret"), "");
+    Dialogue d(std::move(f));
+    d.expect_final(220);
+    d.absorb(d.session().on_tls_ready({"TLSv1.3", "TLS_AES_256_GCM_SHA384"}));
+    d.client("EHLO c.example").expect_final(250);
+    d.client(kAliceScramFirst).expect_final(334);
+    d.client(
+         "Yz1iaXdzLHI9Q2xpZW50Tm9uY2VBYmMxMjNTZXJ2ZXJOb25jZTAxMjM0NTY3ODl4eXoscD03QW93NHlPOVp0NVVrV"
+         "0VIelBsN2hKRTJkcE5XN0cwTlFDQVZpZTNjVmhnPQ==")
+        .expect(535, {5, 7, 8}, "auth_failed");
+    d.client("AUTH SCRAM-SHA-256 biwsbj1ub2JvZHlAZXhhbXBsZS50ZXN0LHI9Q2xpZW50Tm9uY2VBYmMxMjM=")
+        .expect_final(334);
+    d.client(
+         "Yz1iaXdzLHI9Q2xpZW50Tm9uY2VBYmMxMjNTZXJ2ZXJOb25jZTAxMjM0NTY3ODl4eXoscD1ET2dOZ2E5blB6bmxSe"
+         "TFkK0t5dW1Tck0rSDFobkg4MDRrMGttenZxS1VnPQ==")
+        .expect(535, {5, 7, 8}, "auth_failed");
+    d.client("AUTH SCRAM-SHA-256 biwsbj1jYXJvbEBleGFtcGxlLnRlc3Qscj1DbGllbnROb25jZUFiYzEyMw==")
+        .expect_final(334);
+    d.client(
+         "Yz1iaXdzLHI9Q2xpZW50Tm9uY2VBYmMxMjNTZXJ2ZXJOb25jZTAxMjM0NTY3ODl4eXoscD05OW51cDZDQTBTWGZid"
+         "lVNVjZtMWtvMXBlTk1SSStSYlZNYU5FeUZqbGFRPQ==")
+        .expect(535, {5, 7, 8}, "auth_failed");
+    EXPECT_EQ(d.services().scram_failures(),
+              (std::vector<std::string>{"wrong_password", "unknown_user", "scram_no_credentials"}));
+}
+
+TEST(Rfc7677Scram, CancelAndAnEmptyClientFinalLeaveTheSessionUnauthenticated) {
+    // RFC 4954 §4: "*" ends the exchange at any step; a broken message is 501, never a login.
+    RecordProperty("rfc", "4954 4");
+    Dialogue d(scram_fixture());
+    d.expect_final(220);
+    d.absorb(d.session().on_tls_ready({"TLSv1.3", "TLS_AES_256_GCM_SHA384"}));
+    d.client("EHLO c.example").expect_final(250);
+    d.client(kAliceScramFirst).expect_final(334);
+    d.client("*").expect(501, {5, 7, 0}, "auth_cancelled");
+    d.client(kAliceScramFirst).expect_final(334);
+    d.client("").expect(501, {5, 5, 2}, "auth_malformed");  // an empty client-final
+    d.client("MAIL FROM:<alice@example.test>").expect(530, {5, 7, 0}, "auth_required");
 }
 
 }  // namespace
