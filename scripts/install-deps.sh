@@ -14,6 +14,8 @@ packages=(
   # gsasl: an independent SCRAM-SHA-256 client (GNU SASL) for the e2e test of SMTP AUTH
   # SCRAM-SHA-256; swaks, curl and msmtp do not speak SCRAM.
   gsasl
+  # outbound-delivery e2e tests: aiosmtpd is the remote SMTP server (a real one, not ours)
+  python3-aiosmtpd
 )
 missing=()
 for p in "${packages[@]}"; do

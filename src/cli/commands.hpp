@@ -46,6 +46,7 @@ void add_user_commands(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
 void add_alias_commands(CLI::App& app, Context& ctx);
 void add_ban_commands(CLI::App& app, Context& ctx);
+void add_queue_commands(CLI::App& app, Context& ctx);
 // `user send-as ...`, under the `user` subcommand.
 void add_send_as_commands(CLI::App& user, Context& ctx);
 

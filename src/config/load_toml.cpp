@@ -10,6 +10,7 @@
 
 #include "config/listen_address.hpp"
 #include "config/setting_table.hpp"
+#include "spool/retry.hpp"
 
 namespace mw::config {
 namespace {
@@ -139,6 +140,16 @@ Result<SettingValue, std::string> Loader::convert(const SettingDef& def,
             return convert_addresses(def, node);
         case SettingType::Networks:
             return convert_networks(def, node);
+        case SettingType::Strings: {
+            const std::string want = key + " must be an array of strings, e.g. [\"a\", \"b\"]";
+            if (!node.is_array()) return unexpected(want + ", got " + describe(node));
+            std::vector<std::string> out;
+            for (const auto& element : *node.as_array()) {
+                if (!element.is_string()) return unexpected(want + ", got " + describe(element));
+                out.push_back(**element.as_string());
+            }
+            return SettingValue(std::move(out));
+        }
     }
     return unexpected(key + ": unsupported setting type");
 }
@@ -211,6 +222,26 @@ std::optional<std::string> check_ban_policy(const Settings& s, const std::string
     return std::nullopt;
 }
 
+// Outbound durations are text ("5m", "1h30m"): checked here so a typo stops the start with the
+// key's name instead of surfacing when the first message is deferred.
+std::optional<std::string> check_outbound(const Settings& s, const std::string& label) {
+    const auto& o = s.outbound;
+    if (auto list = spool::parse_duration_list(o.retry_intervals); !list)
+        return label + ": outbound.retry_intervals: " + list.error();
+    const std::pair<const char*, const std::string*> single[] = {
+        {"outbound.max_retry_interval", &o.max_retry_interval},
+        {"outbound.max_age", &o.max_age},
+    };
+    for (const auto& [key, value] : single)
+        if (auto d = spool::parse_duration(*value); !d) return label + ": " + key + ": " + d.error();
+    if (o.delay_notice != "off")
+        if (auto d = spool::parse_duration(o.delay_notice); !d)
+            return label + ": outbound.delay_notice: " + d.error() + " (or \"off\")";
+    if (!o.relay_username.empty() && o.relay_password_file.empty())
+        return label + ": outbound.relay_username is set but outbound.relay_password_file is not";
+    return std::nullopt;
+}
+
 std::string this_host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
@@ -223,7 +254,8 @@ void resolve(Settings& s, const std::optional<fs::path>& data_dir_override) {
     // absolute while loading.
     s.data_dir = fs::absolute(s.data_dir).lexically_normal();
     if (!s.log_file.empty()) s.log_file = fs::absolute(s.log_file).lexically_normal().string();
-    for (auto* path : {&s.tls_certificate, &s.tls_key, &s.tls_sni_directory})
+    for (auto* path : {&s.tls_certificate, &s.tls_key, &s.tls_sni_directory,
+                       &s.outbound.relay_password_file})
         if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
     if (s.hostname.empty()) s.hostname = this_host_name();
 }
@@ -264,6 +296,7 @@ Result<Settings, std::string> load_settings(const std::optional<fs::path>& file,
         if (auto err = loader.walk(table, "")) return unexpected(*err);
         if (auto err = check_listeners(s, label)) return unexpected(*err);
         if (auto err = check_ban_policy(s, label)) return unexpected(*err);
+        if (auto err = check_outbound(s, label)) return unexpected(*err);
     }
     resolve(s, data_dir_override);
     return s;

@@ -239,6 +239,85 @@ const SettingDef kTable[] = {
      [](Settings& s, const SettingValue& v) {
          s.relay_trusted_networks = std::get<std::vector<std::string>>(v);
      }},
+    {"outbound.dns_servers", SettingType::Strings,
+     "DNS servers for MX lookups (\"ip\", \"ip:port\", \"[v6]:port\"); empty: /etc/resolv.conf.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.dns_servers; },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.dns_servers = std::get<std::vector<std::string>>(v);
+     }},
+    {"outbound.mx_port", SettingType::Integer,
+     "SMTP port of every MX host (25; tests point it at a local server).", 1, 65535, "",
+     [](const Settings& s) -> SettingValue { return i64(s.outbound.mx_port); },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.mx_port = static_cast<std::uint16_t>(num(v));
+     }},
+    {"outbound.tls", SettingType::String,
+     "TLS to other servers: opportunistic (STARTTLS when offered), required, none.", 0, 0,
+     "opportunistic|required|none",
+     [](const Settings& s) -> SettingValue { return s.outbound.tls; },
+     [](Settings& s, const SettingValue& v) { s.outbound.tls = str(v); }},
+    {"outbound.relay_host", SettingType::String,
+     "Send all outbound mail through this host (\"smtp.provider.example:587\"); empty: MX lookup.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.relay_host; },
+     [](Settings& s, const SettingValue& v) { s.outbound.relay_host = str(v); }},
+    {"outbound.relay_security", SettingType::String,
+     "How to reach the relay host: starttls (port 587), tls (implicit, port 465), none.", 0, 0,
+     "starttls|tls|none",
+     [](const Settings& s) -> SettingValue { return s.outbound.relay_security; },
+     [](Settings& s, const SettingValue& v) { s.outbound.relay_security = str(v); }},
+    {"outbound.relay_username", SettingType::String,
+     "AUTH username at the relay host; empty: no AUTH.", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.outbound.relay_username; },
+     [](Settings& s, const SettingValue& v) { s.outbound.relay_username = str(v); }},
+    {"outbound.relay_password_file", SettingType::Path,
+     "File holding only the relay host password (mode 0600).", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.outbound.relay_password_file; },
+     [](Settings& s, const SettingValue& v) { s.outbound.relay_password_file = str(v); }},
+    {"outbound.relay_verify_certificate", SettingType::Boolean,
+     "Check the relay host's certificate and name (turn off only for a private relay).", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.outbound.relay_verify_certificate; },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.relay_verify_certificate = std::get<bool>(v);
+     }},
+    {"outbound.retry_intervals", SettingType::String,
+     "Waits after the 1st, 2nd, ... temporary failure, e.g. \"5m,10m,20m,40m\"; then doubling.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.retry_intervals; },
+     [](Settings& s, const SettingValue& v) { s.outbound.retry_intervals = str(v); }},
+    {"outbound.max_retry_interval", SettingType::String, "Longest wait between two attempts.", 0,
+     0, "", [](const Settings& s) -> SettingValue { return s.outbound.max_retry_interval; },
+     [](Settings& s, const SettingValue& v) { s.outbound.max_retry_interval = str(v); }},
+    {"outbound.max_age", SettingType::String,
+     "How long a message is retried before the sender gets a bounce.", 0, 0, "",
+     [](const Settings& s) -> SettingValue { return s.outbound.max_age; },
+     [](Settings& s, const SettingValue& v) { s.outbound.max_age = str(v); }},
+    {"outbound.delay_notice", SettingType::String,
+     "Tell the sender once that delivery is delayed after this long (e.g. \"4h\"); \"off\": never.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.delay_notice; },
+     [](Settings& s, const SettingValue& v) { s.outbound.delay_notice = str(v); }},
+    {"outbound.max_connections", SettingType::Integer,
+     "Outbound SMTP transactions at once, over all destinations.", 1, 10'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.outbound.max_connections); },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.max_connections = static_cast<std::size_t>(num(v));
+     }},
+    {"outbound.max_per_destination", SettingType::Integer,
+     "Outbound SMTP transactions at once to one domain (or the relay host).", 1, 10'000, "",
+     [](const Settings& s) -> SettingValue { return i64(s.outbound.max_per_destination); },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.max_per_destination = static_cast<std::size_t>(num(v));
+     }},
+    {"outbound.connect_timeout", SettingType::Seconds,
+     "Seconds to wait for a TCP connection (and an implicit-TLS handshake).", 1, 600, "",
+     [](const Settings& s) -> SettingValue { return i64(s.outbound.connect_timeout.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.connect_timeout = std::chrono::seconds(num(v));
+     }},
+    {"outbound.timeout_cap", SettingType::Seconds,
+     "Caps the RFC 5321 reply timeouts (2-10 min) at this many seconds; 0: the RFC values.", 0,
+     3600, "", [](const Settings& s) -> SettingValue { return i64(s.outbound.timeout_cap.count()); },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.timeout_cap = std::chrono::seconds(num(v));
+     }},
     {"listeners.mx.addresses", SettingType::Addresses,
      "MX listener (port 25 in production): mail from other servers to hosted domains.", 0, 0, "",
      get_addresses<kMx>, set_addresses<kMx>},

@@ -22,6 +22,7 @@ enum class SettingType {
     Path,       // relative paths are relative to the config file's directory
     Addresses,  // array of "host:port" / "[v6]:port"
     Networks,   // array of IP addresses or CIDR networks, IPv4 or IPv6
+    Strings,    // array of strings, checked by the component that uses them
 };
 
 using SettingValue = std::variant<bool, std::int64_t, std::string, std::vector<std::string>>;

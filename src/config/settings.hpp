@@ -23,6 +23,26 @@ struct ListenerSettings {
     bool enabled = true;
 };
 
+// Outbound delivery (docs/queue.md). Durations are text ("5m", "1h30m", "5d"), checked on load.
+struct OutboundSettings {
+    std::vector<std::string> dns_servers;  // "ip", "ip:port", "[v6]:port"; empty: resolv.conf
+    std::uint16_t mx_port = 25;            // SMTP port of every MX host (tests point it elsewhere)
+    std::string tls = "opportunistic";     // none | opportunistic | required
+    std::string relay_host;                // "host:port"; empty: deliver by MX lookup
+    std::string relay_security = "starttls";  // starttls | tls (implicit, port 465) | none
+    std::string relay_username;               // empty: no AUTH at the relay host
+    std::string relay_password_file;          // the password, alone in a file (mode 0600)
+    bool relay_verify_certificate = true;
+    std::string retry_intervals = "5m,10m,20m,40m";  // then doubling up to max_retry_interval
+    std::string max_retry_interval = "1h";
+    std::string max_age = "5d";        // then the sender gets a bounce
+    std::string delay_notice = "off";  // e.g. "4h": tell the sender once; "off": never
+    std::size_t max_connections = 16;
+    std::size_t max_per_destination = 4;
+    std::chrono::seconds connect_timeout{30};
+    std::chrono::seconds timeout_cap{0};  // caps the RFC 5321 timeouts; 0: the RFC values
+};
+
 struct Settings {
     std::filesystem::path data_dir = "mailwarden-data";
     std::string hostname;  // default: the machine's host name
@@ -51,6 +71,7 @@ struct Settings {
     auth::BanPolicy ban_policy;
     // relay.trusted_networks: clients from these networks may relay without AUTH.
     std::vector<std::string> relay_trusted_networks;
+    OutboundSettings outbound;
 };
 
 // The embedded dev default, resolved: data_dir absolute (relative to the working directory),

@@ -21,6 +21,7 @@ struct LocalDelivery::Job {
     std::vector<File> files;
     std::size_t wanted = 0;  // distinct recipients not delivered before this attempt
     std::size_t remote = 0;  // recipients for outbound delivery: not ours to write
+    std::vector<std::size_t> remote_indices;
 };
 
 LocalDelivery::LocalDelivery(spool::Spool& spool, LocalDeliveryOptions options,
@@ -86,7 +87,7 @@ void LocalDelivery::deliver(std::vector<spool::SpooledMessage>& batch) {
     std::vector<Job> jobs;
     jobs.reserve(batch.size());
     for (auto& m : batch) {
-        jobs.push_back(Job{std::move(m), {}, 0, 0});
+        jobs.push_back(Job{std::move(m), {}, 0, 0, {}});
         write_files(jobs.back());
     }
     publish_files(jobs);
@@ -110,6 +111,7 @@ void LocalDelivery::write_files(Job& job) {
         if (!skip.insert(rcpt).second) continue;  // delivered earlier, or listed twice
         if (options_.is_local && !options_.is_local(rcpt)) {
             ++job.remote;
+            job.remote_indices.push_back(index);
             continue;
         }
         ++job.wanted;
@@ -198,6 +200,13 @@ void LocalDelivery::finish(Job& job) {
         // matched against the file; its ",S=" must not be escaped.
         spdlog::info("event=delivered id={} rcpt={} file={} size={} delay={}", env.queue_id,
                      log::safe(f.rcpt), f.name, f.size, delay);
+    }
+    if (ok == job.wanted && job.remote > 0 && options_.hand_off_remote) {
+        done_rcpts_.erase(env.queue_id);
+        ++stats_.handed_off;
+        lk.unlock();
+        options_.hand_off_remote(std::move(job.msg), std::move(job.remote_indices));
+        return;
     }
     if (ok == job.wanted && job.remote > 0) {
         // Local copies are written (and found again by name after a restart); the message stays

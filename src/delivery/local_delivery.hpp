@@ -36,6 +36,10 @@ struct LocalDeliveryOptions {
     // queued in the spool for outbound delivery (issue #4); unset: every recipient is local.
     std::function<bool(std::string_view rcpt)> is_local;
     std::chrono::milliseconds outbound_hold{3'600'000};  // re-offer interval while no outbound
+    // Outbound delivery: takes a message whose local recipients are all in their mailboxes,
+    // with the indices of its remote recipients; from then on it decides when the message
+    // leaves the spool. Unset: remote recipients are held (re-offered every outbound_hold).
+    std::function<void(spool::SpooledMessage, std::vector<std::size_t> remote)> hand_off_remote;
 };
 
 struct LocalDeliveryStats {
@@ -43,6 +47,7 @@ struct LocalDeliveryStats {
     std::uint64_t files = 0;      // Maildir files written (one per recipient)
     std::uint64_t deferred = 0;   // attempts that left at least one recipient undelivered
     std::uint64_t dir_syncs = 0;  // fsyncs of new/ directories (shared within a batch)
+    std::uint64_t handed_off = 0;  // messages passed to outbound delivery
 };
 
 class LocalDelivery {

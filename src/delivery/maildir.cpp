@@ -102,6 +102,12 @@ std::string trace_headers(const spool::Envelope& env, std::string_view rcpt,
                           std::string_view hostname, std::string_view eol) {
     std::string out = "Return-Path: <" + header_safe(env.sender) + ">";
     out += eol;
+    return out + received_header(env, rcpt, hostname, eol);
+}
+
+std::string received_header(const spool::Envelope& env, std::string_view rcpt,
+                            std::string_view hostname, std::string_view eol) {
+    std::string out;
     std::string helo = env.helo.empty() ? "unknown" : header_safe(env.helo);
     std::vector<std::string> parts = {
         // RFC 5321 §4.4: TCP-info is the client's address as an address literal.
@@ -110,7 +116,9 @@ std::string trace_headers(const spool::Envelope& env, std::string_view rcpt,
         "with " + header_safe(env.protocol.empty() ? "SMTP" : env.protocol),
         // RFC 3848 says how; the negotiated TLS is a comment, as Postfix and Dovecot write it.
         env.tls.empty() ? std::string() : "(" + header_safe(env.tls) + ")",
-        "id " + header_safe(env.queue_id), "for <" + header_safe(rcpt) + ">;",
+        // RFC 5321 §7.6: a message for several recipients names none of them.
+        "id " + header_safe(env.queue_id) + (rcpt.empty() ? ";" : ""),
+        rcpt.empty() ? std::string() : "for <" + header_safe(rcpt) + ">;",
         rfc5322_date(env.received_at)};
     // Fold between the clauses (RFC 5322 §2.2.3) so no line passes 78 characters when avoidable.
     std::size_t line_len = 0;

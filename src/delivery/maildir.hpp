@@ -50,6 +50,10 @@ std::string_view line_ending_of(std::string_view data);
 // Return-Path and Received for one recipient, folded at 78 columns, ending in `eol`.
 std::string trace_headers(const spool::Envelope& env, std::string_view rcpt,
                           std::string_view hostname, std::string_view eol);
+// Only the Received: line (outbound copies get no Return-Path; the final server adds it).
+// An empty `rcpt` leaves out the "for" clause.
+std::string received_header(const spool::Envelope& env, std::string_view rcpt,
+                            std::string_view hostname, std::string_view eol);
 
 // The filesystem side. Thread-safe; remembers which mailboxes it already created and synced.
 class Maildir {

@@ -76,6 +76,11 @@ struct Request {
     std::int64_t requested_at = 0;
 };
 
+// DATA_DIR/queue.sqlite: where the server and `mailwarden queue` find the state.
+inline std::filesystem::path queue_state_file(const std::filesystem::path& data_dir) {
+    return data_dir / "queue.sqlite";
+}
+
 class QueueState {
 public:
     static constexpr std::size_t kHistoryPerMessage = 100;

@@ -20,6 +20,7 @@
 #include "delivery/local_delivery.hpp"
 #include "net/endpoint.hpp"
 #include "server/listeners.hpp"
+#include "server/outbound.hpp"
 #include "server/smtp_backend.hpp"
 
 namespace mw::server {
@@ -179,6 +180,14 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     IoPool io;
     for (unsigned i = 0; i < threads; ++i)
         io.contexts.push_back(std::make_unique<asio::io_context>(1));
+    // Everything slow to set up (queue state, resolver, outbound TLS contexts) happens before
+    // the ports open: a client (or a SIGTERM) may arrive the moment they do.
+    auto outbound = make_outbound(settings, **spool);
+    if (!outbound) {
+        std::fprintf(stderr, "mailwarden: %s\n", outbound.error().c_str());
+        return 2;
+    }
+    outbound->delivery->start();
     auto listeners = bind_listeners(settings, *io.contexts.front());
     if (!listeners) {
         std::fprintf(stderr, "mailwarden: %s\n", listeners.error().c_str());
@@ -198,6 +207,11 @@ int run(const config::Settings& settings, directory::Directory& directory) {
             return false;  // held and offered again later, never written to a wrong place
         }
     };
+    delivery_options.hand_off_remote = [&remote = *outbound->delivery](
+                                           spool::SpooledMessage message,
+                                           std::vector<std::size_t> indices) {
+        remote.submit(std::move(message), std::move(indices));
+    };
     delivery::LocalDelivery delivery(**spool, delivery_options, fs);
     delivery.start();
 
@@ -213,7 +227,9 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     }
     auth::FailureTracker failures(settings.ban_policy, std::chrono::system_clock::now,
                                   std::make_shared<auth::BanStore>(settings.data_dir.string()));
-    SmtpBackendImpl backend(directory, **spool, blocking, failures, std::move(*trusted));
+    asio::thread_pool password_checks(2);
+    SmtpBackendImpl backend(directory, **spool, blocking, password_checks, failures,
+                            std::move(*trusted));
     net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
     std::atomic<bool> stopping{false};
     AcceptContext accept_ctx{
@@ -243,8 +259,12 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     // Sessions are gone and their commits answered: let delivery finish the message it holds
     // (and record it delivered), then close the spool.
     delivery.stop();
+    // Attempts in flight are abandoned: their recipients stay pending in the queue state and are
+    // tried again at the next start.
+    outbound->delivery->stop();
     (*spool)->shutdown();
     blocking.join();
+    password_checks.join();
     auto stats = (*spool)->stats();
     spdlog::info("event=stopped committed={} syncs={} delivered={} pending={}", stats.commits,
                  stats.syncs, stats.delivered, stats.pending);

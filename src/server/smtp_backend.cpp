@@ -107,7 +107,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
         auto check = [this, &request] {
             return check_password(request.username, request.password, directory_);
         };
-        checked = co_await net::offload(blocking_, check);
+        checked = co_await net::offload(password_checks_, check);
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));

@@ -10,6 +10,7 @@
 #include "spool/dsn.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 
@@ -395,8 +396,13 @@ BounceVerdict should_bounce(std::string_view reverse_path, std::string_view orig
         // RFC 3834 §5: auto-submitted-field = "no" / "auto-generated" / "auto-replied" / ...,
         // optionally followed by parameters and comments.
         std::string_view v = *value;
-        std::string_view keyword = v.substr(0, v.find_first_of("; \t("));
-        if (!(keyword.size() == 2 && (keyword[0] | 0x20) == 'n' && (keyword[1] | 0x20) == 'o'))
+        // Only an automatic *reply* is never bounced: it answers someone, and bouncing it can
+        // start a loop between two robots. "auto-generated" mail (cron, monitoring, invoices)
+        // has a real sender who must learn that it did not arrive, as Postfix and Exim do;
+        // RFC 3834 §1 leaves DSNs out of its rules for automatic responses.
+        std::string keyword(v.substr(0, v.find_first_of("; \t(")));
+        for (auto& c : keyword) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (keyword == "auto-replied")
             return {false, "auto_submitted", "Auto-Submitted: " + cut(v)};
     }
     if (auto value = find_field(original, "Content-Type"); value && is_delivery_report(*value))

@@ -87,7 +87,8 @@ struct BounceVerdict {
 };
 
 // Whether a failed message may be bounced to its sender. Never to the null sender <> (RFC 5321
-// §4.5.5), never for an automatic message (Auto-Submitted other than "no", RFC 3834 §2), never
+// §4.5.5), never for an automatic reply (Auto-Submitted: auto-replied; auto-generated mail such as
+// cron output does bounce: its sender must learn of the failure), never
 // for a delivery report (Content-Type multipart/report with report-type delivery-status or
 // global-delivery-status, RFC 6522/6533): the sender of those is a robot, and answering a robot
 // with a robot makes loops. `original` may be the header block or the whole message.

@@ -61,6 +61,11 @@ class Server:
                     f'[listeners.submission]\naddresses = ["{h}:{self.submission_port}"]\n\n'
                     f'[listeners.submissions]\naddresses = ["{h}:{self.submissions_port}"]\n\n'
                     + extra_config)
+            if "[outbound]" not in extra_config:
+                # Tests talk only to loopback: mail relayed to other domains asks a DNS port on
+                # 127.0.0.1 where nothing listens, so it is deferred, never sent anywhere.
+                dead_dns = free_port("127.0.0.1")
+                f.write(f'\n[outbound]\ndns_servers = ["127.0.0.1:{dead_dns}"]\n')
         self.proc = None
 
     def cli(self, *args, input=None, check=True):

@@ -86,6 +86,23 @@ TEST_F(BadConfig, BadListenerAddress) {
                   "e.g. [::1]:2525");
 }
 
+TEST_F(BadConfig, OutboundDurationsAndRelayCredentials) {
+    const std::string file = (dir_ / "bad.toml").string();
+    auto retry = error_for("[outbound]\nretry_intervals = \"5m,10x\"\n");
+    EXPECT_EQ(retry.rfind(file + ": outbound.retry_intervals: ", 0), 0u) << retry;
+    EXPECT_NE(retry.find("10x"), std::string::npos) << retry;
+    auto age = error_for("[outbound]\nmax_age = \"five days\"\n");
+    EXPECT_EQ(age.rfind(file + ": outbound.max_age: ", 0), 0u) << age;
+    auto notice = error_for("[outbound]\ndelay_notice = \"never\"\n");
+    EXPECT_NE(notice.find("(or \"off\")"), std::string::npos) << notice;
+    EXPECT_EQ(error_for("[outbound]\nrelay_username = \"u\"\n"),
+              file + ": outbound.relay_username is set but outbound.relay_password_file is not");
+    EXPECT_EQ(error_for("[outbound]\ndns_servers = \"127.0.0.1\"\n"),
+              at(2, 15) +
+                  "outbound.dns_servers must be an array of strings, e.g. [\"a\", \"b\"], got "
+                  "string \"127.0.0.1\"");
+}
+
 TEST_F(BadConfig, ListenerRulesAcrossKeys) {
     const std::string file = (dir_ / "bad.toml").string();
     EXPECT_EQ(error_for("[listeners.mx]\naddresses = []\n"),

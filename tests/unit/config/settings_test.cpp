@@ -77,6 +77,23 @@ max_tracked_clients = 26
 max_tracked_accounts = 27
 [relay]
 trusted_networks = ["127.0.0.5/32", "fd00::/8"]
+[outbound]
+dns_servers = ["127.0.0.1:5353", "[::1]:53"]
+mx_port = 2525
+tls = "required"
+relay_host = "smtp.provider.example:465"
+relay_security = "tls"
+relay_username = "relay@example.org"
+relay_password_file = "relay.pass"
+relay_verify_certificate = false
+retry_intervals = "1m,2m"
+max_retry_interval = "2h"
+max_age = "3d"
+delay_notice = "4h"
+max_connections = 3
+max_per_destination = 2
+connect_timeout = 10
+timeout_cap = 5
 [listeners.mx]
 addresses = ["0.0.0.0:25", "[::]:25"]
 enabled = false
@@ -111,6 +128,10 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.tls_certificate, (dir_ / "tls/cert.pem").string());
     EXPECT_EQ(s.tls_key, (dir_ / "tls/key.pem").string());
     EXPECT_EQ(s.tls_sni_directory, (dir_ / "tls/sni").string());
+    EXPECT_EQ(s.outbound.dns_servers, (std::vector<std::string>{"127.0.0.1:5353", "[::1]:53"}));
+    EXPECT_EQ(s.outbound.relay_password_file, (dir_ / "relay.pass").string());
+    EXPECT_EQ(s.outbound.retry_intervals, "1m,2m");
+    EXPECT_EQ(s.outbound.timeout_cap, std::chrono::seconds(5));
     EXPECT_TRUE(s.auth_on_mx);
     EXPECT_TRUE(s.auth_plaintext_on_loopback);
     EXPECT_EQ(s.ban_policy.max_failures, 19u);

@@ -145,6 +145,7 @@ bool fault_step(long n, int err) {
     auto out = commit_sync(*fx.spool, make_envelope({"bob@example.org", "eve@example.org"}), data);
     auto faulty = std::make_shared<test::FaultyFsOps>();
     faulty->arm({n, err, false, true});
+    std::uint64_t done_early = 0;
     {
         LocalDelivery d(*fx.spool, fx.options(), faulty);
         d.start();
@@ -154,24 +155,31 @@ bool fault_step(long n, int err) {
             EXPECT_EQ(d.stats().messages, 1u);
             return false;
         }
-        EXPECT_EQ(d.stats().messages, 0u);
-        EXPECT_EQ(d.stats().deferred, 1u);
+        EXPECT_GE(d.stats().deferred, 1u);
+        // With the short test retry delay a busy machine may already have run the retry
+        // before stop(); that retry is the one the second phase would run.
+        done_early = d.stats().messages;
+        EXPECT_LE(done_early, 1u);
     }
-    std::size_t in_new = 0;
-    for (std::string who : {"bob", "eve"}) {
-        EXPECT_TRUE(files_in(fx.mailbox(who) / "tmp").empty()) << faulty->failed_op();
-        in_new += files_in(fx.mailbox(who) / "new").size();
+    if (done_early == 0) {
+        std::size_t in_new = 0;
+        for (std::string who : {"bob", "eve"}) {
+            EXPECT_TRUE(files_in(fx.mailbox(who) / "tmp").empty()) << faulty->failed_op();
+            in_new += files_in(fx.mailbox(who) / "new").size();
+        }
+        EXPECT_LE(in_new, 1u) << "only the recipient not hit by the fault may be done";
     }
-    EXPECT_LE(in_new, 1u) << "only the recipient not hit by the fault may be done";
     // Offered again after the retry delay; the retry completes without duplicating anyone.
     faulty->disarm();
-    LocalDelivery again(*fx.spool, fx.options(), faulty);
-    again.start();
-    EXPECT_TRUE(wait_for([&] { return again.stats().messages == 1; }));
-    again.stop();
+    if (done_early == 0) {
+        LocalDelivery again(*fx.spool, fx.options(), faulty);
+        again.start();
+        EXPECT_TRUE(wait_for([&] { return again.stats().messages == 1; }));
+        again.stop();
+    }
     for (std::string who : {"bob", "eve"}) {
         auto news = files_in(fx.mailbox(who) / "new");
-        EXPECT_GE(news.size(), 1u) << who;
+        EXPECT_EQ(news.size(), 1u) << who << ": delivered once, never twice";
         if (!news.empty()) {
             EXPECT_TRUE(test::read_file(news[0]).ends_with(data));
         }

@@ -536,8 +536,10 @@ TEST(BounceRules, NeverToTheNullSenderNorForAutomaticMessages) {
         {"<>", "Subject: hi\r\n", false, "null_sender", "MAIL FROM:<>"},
         {"a@b.example", "Auto-Submitted: no\r\n", true, "", ""},
         {"a@b.example", "auto-submitted: No (a person wrote this)\r\n", true, "", ""},
-        {"a@b.example", "Auto-Submitted: auto-generated\r\n", false, "auto_submitted",
-         "Auto-Submitted: auto-generated"},
+        // A cron or monitoring mail has a real sender who must hear that it failed.
+        {"a@b.example", "Auto-Submitted: auto-generated\r\n", true, "", ""},
+        {"a@b.example", "Auto-Submitted: Auto-Replied; owner-email=x@y\r\n", false,
+         "auto_submitted", "Auto-Submitted: Auto-Replied; owner-email=x@y"},
         {"a@b.example", "Subject: x\r\nAuto-Submitted:\r\n auto-replied\r\n", false,
          "auto_submitted", "Auto-Submitted: auto-replied"},
         {"a@b.example",

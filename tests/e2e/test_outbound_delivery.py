@@ -1,0 +1,269 @@
+"""Issue #4 end to end: an authenticated user's mail to another domain goes out through the real
+resolver (dnsmasq on loopback serving MX/A records) to real SMTP servers (aiosmtpd on 127.0.0.11
+and 127.0.0.12): preferred MX, fallback to the next MX, retry after 4xx, bounce after 5xx with the
+remote reply quoted, null MX, partial failure, STARTTLS to the remote, a relay host with AUTH over
+implicit TLS, the queue CLI, and a restart with a non-empty queue."""
+import json
+import os
+import shutil
+import smtplib
+import socket
+import tempfile
+import time
+import unittest
+
+from dnsfixture import DnsServer
+from mwtest import BINARY, Server, insecure_tls_context
+from remote_smtp import RemoteSmtp
+
+PASSWORD = "correct horse battery"
+MX1, MX2 = "127.0.0.11", "127.0.0.12"
+
+
+def port_free_on(hosts):
+    """One TCP port number free on every address in `hosts` (each MX host listens on it)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind((hosts[0], 0))
+            port = s.getsockname()[1]
+        ok = True
+        for h in hosts:
+            with socket.socket() as s:
+                try:
+                    s.bind((h, port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return port
+    raise RuntimeError("no common free port")
+
+
+RECORDS = {
+    "remote.test": {"MX": [(10, "mx1.remote.test"), (20, "mx2.remote.test")]},
+    "mx1.remote.test": {"A": [MX1]},
+    "mx2.remote.test": {"A": [MX2]},
+    "nomail.test": {"MX": [(0, ".")]},
+}
+
+
+def message(to, subject="outbound test"):
+    return (f"From: alice@example.test\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{time.time_ns()}@example.test>\r\n\r\nhello over there\r\n").encode()
+
+
+class OutboundDelivery(unittest.TestCase):
+    def setUp(self):
+        self.assertTrue(BINARY and os.path.exists(BINARY), "MW_BINARY must point to the binary")
+        self.tmp = tempfile.mkdtemp(prefix="mw-e2e-out-")
+        self.port = port_free_on([MX1, MX2])
+        self.dns = DnsServer(RECORDS)
+        self.dns.start()
+        self.server = None
+        self.remotes = []
+
+    def tearDown(self):
+        rc = self.server.stop() if self.server else 0
+        for r in self.remotes:
+            r.__exit__(None, None, None)
+        self.dns.stop()
+        output = self.server.output() if self.server else ""
+        if os.environ.get("MW_KEEP_TMP"):
+            print(f"\nkept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(rc, 0, "server did not exit cleanly:\n" + output[-4000:])
+
+    def remote(self, host, **kwargs):
+        r = RemoteSmtp(host, self.port, workdir=tempfile.mkdtemp(dir=self.tmp), **kwargs)
+        r.__enter__()
+        self.remotes.append(r)
+        return r
+
+    def start_server(self, extra="", retry="1s"):
+        config = ("[outbound]\n"
+                  f'dns_servers = ["{self.dns.address}"]\n'
+                  f"mx_port = {self.port}\n"
+                  f'retry_intervals = "{retry}"\nmax_retry_interval = "2h"\n'
+                  "connect_timeout = 3\ntimeout_cap = 10\n" + extra)
+        if self.server is None:
+            self.server = Server(self.tmp, config)
+            self.server.add_domain("example.test")
+            self.server.add_user("alice@example.test", PASSWORD)
+        self.server.start()
+
+    def submit(self, rcpts, body=None):
+        with smtplib.SMTP("127.0.0.1", self.server.submission_port, timeout=30) as s:
+            s.starttls(context=insecure_tls_context())
+            s.login("alice@example.test", PASSWORD)
+            s.sendmail("alice@example.test", rcpts, body or message(rcpts[0]))
+
+    def wait_log(self, needle, timeout=30.0, count=1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.log().count(needle) >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def bounces(self, count=1, timeout=30.0):
+        return self.server.wait_for_messages("alice@example.test", count, timeout)
+
+    def test_preferred_mx_gets_the_message_with_our_received_line(self):
+        mx1, mx2 = self.remote(MX1), self.remote(MX2)
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        got = mx1.wait_for(1)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(got[0].mail_from, "alice@example.test")
+        self.assertEqual(got[0].rcpt_tos, ["bob@remote.test"])
+        content = got[0].content
+        self.assertTrue(content.startswith(b"Received: from "), content[:200])
+        self.assertIn(b"by mx.test.invalid", content)
+        self.assertIn(b"hello over there", content)
+        self.assertEqual(mx2.messages, [])
+        self.assertTrue(self.wait_log("status=sent"), self.server.log()[-3000:])
+        self.assertIn("relay=mx1.remote.test[127.0.0.11] ", self.server.log())
+        self.assertTrue(self.wait_log("event=remote_done"))
+        listing = self.server.cli("queue", "list").stdout
+        self.assertIn("the outbound queue is empty", listing)
+
+    def test_second_mx_when_the_first_refuses_connections(self):
+        mx2 = self.remote(MX2)  # nothing listens on mx1
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        self.assertEqual(len(mx2.wait_for(1)), 1)
+        log = self.server.log()
+        self.assertIn("event=try_next_host", log)
+        self.assertIn("relay=mx2.remote.test[127.0.0.12] ", log)
+
+    def test_temporary_failure_is_retried_then_delivered(self):
+        mx1 = self.remote(MX1, tempfail_first={"bob@remote.test": 1})
+        self.remote(MX2, tempfail_first={"bob@remote.test": 1})
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        self.assertEqual(len(mx1.wait_for(1, timeout=40)), 1)
+        log = self.server.log()
+        self.assertIn("status=deferred", log)
+        self.assertIn("451\\x204.3.0\\x20try\\x20again\\x20later", log)
+        self.assertTrue(self.wait_log("status=sent"))
+
+    def test_permanent_failure_bounces_with_the_remote_reply_quoted(self):
+        self.remote(MX1, rules={"nobody@remote.test": (550, "5.1.1 <nobody@remote.test>: no such user here")})
+        self.start_server()
+        self.submit(["nobody@remote.test"], message("nobody@remote.test", "will bounce"))
+        bounces = self.bounces(1)
+        self.assertEqual(len(bounces), 1, self.server.log()[-3000:])
+        b = bounces[0]
+        self.assertIn(b"Return-Path: <>", b)
+        self.assertIn(b"multipart/report", b)
+        self.assertIn(b"report-type=delivery-status", b)
+        self.assertIn(b"no such user here", b)
+        self.assertIn(b"Final-Recipient: rfc822;nobody@remote.test", b.replace(b"; ", b";"))
+        self.assertIn(b"Status: 5.1.1", b)
+        self.assertIn(b"Subject: will bounce", b, "the original headers must come back")
+        self.assertIn(b"Auto-Submitted: auto-replied", b)
+        self.assertTrue(self.wait_log("event=remote_done"))
+
+    def test_partial_failure_delivers_one_and_bounces_the_other(self):
+        mx1 = self.remote(MX1, rules={"nobody@remote.test": (550, "5.1.1 no such user")})
+        self.start_server()
+        self.submit(["bob@remote.test", "nobody@remote.test"])
+        got = mx1.wait_for(1)
+        self.assertEqual(got[0].rcpt_tos, ["bob@remote.test"])
+        b = self.bounces(1)[0]
+        self.assertIn(b"nobody@remote.test", b)
+        report = b.split(b"message/delivery-status", 1)[1]
+        self.assertNotIn(b"bob@remote.test", report.split(b"text/rfc822-headers")[0])
+
+    def test_null_mx_bounces_at_once(self):
+        self.start_server()
+        self.submit(["someone@nomail.test"])
+        b = self.bounces(1)[0]
+        self.assertIn(b"Status: 5.1.10", b)
+        self.assertIn("status=bounced", self.server.log())
+
+    def test_a_delay_notice_then_a_bounce_when_the_message_gets_too_old(self):
+        self.remote(MX1, tempfail_first={"bob@remote.test": 1000})
+        self.remote(MX2, tempfail_first={"bob@remote.test": 1000})
+        self.start_server('max_age = "4s"\ndelay_notice = "1s"\n')
+        self.submit(["bob@remote.test"], message("bob@remote.test", "slow one"))
+        notices = self.bounces(2, timeout=40)
+        self.assertEqual(len(notices), 2, self.server.log()[-3000:])
+        delayed = [n for n in notices if b"Action: delayed" in n]
+        failed = [n for n in notices if b"Action: failed" in n]
+        self.assertEqual((len(delayed), len(failed)), (1, 1))
+        self.assertIn(b"Subject: Delayed Mail", delayed[0])
+        self.assertIn(b"Status: 4.", delayed[0])
+        self.assertIn(b"too long in the queue", failed[0].replace(b"=\r\n", b""))
+        self.assertIn(b"try again later", failed[0])
+        self.assertTrue(self.wait_log("event=remote_done"))
+
+    def test_starttls_to_the_remote(self):
+        mx1 = self.remote(MX1, starttls=True)
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        self.assertEqual(len(mx1.wait_for(1)), 1)
+        self.assertTrue(self.wait_log("status=sent"))
+        self.assertRegex(self.server.log(), r"event=outbound .* tls=TLSv1\.[23]/\S+ status=sent")
+
+    def test_relay_host_with_auth_over_implicit_tls(self):
+        relay = self.remote(MX1, implicit_tls=True, auth={"relayuser": "relay secret"})
+        password_file = os.path.join(self.tmp, "relay.pass")
+        with open(password_file, "w") as f:
+            f.write("relay secret\n")
+        os.chmod(password_file, 0o600)
+        self.start_server(f'relay_host = "{MX1}:{self.port}"\nrelay_security = "tls"\n'
+                          f'relay_username = "relayuser"\nrelay_password_file = "{password_file}"\n'
+                          "relay_verify_certificate = false\n")
+        self.submit(["carol@anywhere.test"])  # no DNS record: only the relay host is used
+        got = relay.wait_for(1)
+        self.assertEqual(len(got), 1, self.server.log()[-3000:])
+        self.assertEqual(got[0].rcpt_tos, ["carol@anywhere.test"])
+        self.assertIn(("PLAIN", "relayuser"), relay.auth_log)
+
+    def test_queue_cli_then_restart_delivers_what_was_pending(self):
+        self.remote(MX1, tempfail_first={"bob@remote.test": 1000})
+        self.start_server(retry="1h")
+        self.submit(["bob@remote.test"])
+        self.assertTrue(self.wait_log("event=deferred_remote"), self.server.log()[-3000:])
+        listing = json.loads(self.server.cli("queue", "list", "--json").stdout)
+        self.assertEqual(len(listing), 1)
+        entry = listing[0]
+        self.assertEqual(entry["sender"], "alice@example.test")
+        self.assertEqual(entry["pending"], 1)
+        self.assertIn("451", entry["last_error"])
+        shown = self.server.cli("queue", "show", entry["id"]).stdout
+        self.assertIn("bob@remote.test  pending", shown)
+        self.assertIn("deferred", shown)
+        self.assertEqual(self.server.stop(), 0)
+        for r in self.remotes:
+            r.__exit__(None, None, None)
+        self.remotes = []
+        mx1 = self.remote(MX1)
+        self.server.start()
+        # The stored schedule says "in an hour"; the admin asks for now.
+        self.server.cli("queue", "retry", entry["id"])
+        got = mx1.wait_for(1, timeout=30)
+        self.assertEqual(len(got), 1, self.server.log()[-3000:])
+        self.assertTrue(self.wait_log("event=remote_done"))
+        self.assertIn("the outbound queue is empty", self.server.cli("queue", "list").stdout)
+
+    def test_queue_bounce_returns_the_message_now(self):
+        self.remote(MX1, tempfail_first={"bob@remote.test": 1000})
+        self.start_server(retry="1h")
+        self.submit(["bob@remote.test"])
+        self.assertTrue(self.wait_log("event=deferred_remote"))
+        entry = json.loads(self.server.cli("queue", "list", "--json").stdout)[0]
+        self.server.cli("queue", "bounce", entry["id"])
+        b = self.bounces(1)[0]
+        self.assertIn(b"bob@remote.test", b)
+        self.assertIn(b"returned by the postmaster", b)
+        self.assertTrue(self.wait_log("event=remote_done"))
+        bad = self.server.cli("queue", "show", "nosuchid", check=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("no message nosuchid", bad.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
