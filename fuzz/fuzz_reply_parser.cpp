@@ -36,6 +36,15 @@ void check_complete(std::string_view in, const ReplyParse& p) {
     if (r.esc.present()) FUZZ_CHECK(r.esc.cls == r.code / 100);
     const std::string text = r.to_string();
     FUZZ_CHECK(text.find_first_of("\r\n") == std::string::npos);
+    // The DSN form: one CRLF between lines, no other line break.
+    const std::string quoted = r.lines_as_received();
+    std::size_t breaks = 0;
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+        if (quoted[i] == '\n') FUZZ_CHECK(i > 0 && quoted[i - 1] == '\r');
+        if (quoted[i] == '\r') FUZZ_CHECK(i + 1 < quoted.size() && quoted[i + 1] == '\n');
+        breaks += quoted[i] == '\n' ? 1 : 0;
+    }
+    FUZZ_CHECK(breaks + 1 == r.lines.size());
 }
 
 }  // namespace

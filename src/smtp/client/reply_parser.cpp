@@ -84,6 +84,22 @@ std::string RemoteReply::to_string() const {
     return out;
 }
 
+std::string RemoteReply::lines_as_received() const {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) out += "\r\n";
+        out += std::to_string(code);
+        out.push_back(i + 1 < lines.size() ? '-' : ' ');
+        if (esc.present()) {
+            out += smtp::to_string(esc);
+            if (!lines[i].empty()) out.push_back(' ');
+        }
+        out += lines[i];
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();  // a bare "354" had no separator
+    return out;
+}
+
 std::optional<ParsedEnhancedCode> parse_enhanced_code(std::string_view text) {
     if (text.size() < 5) return std::nullopt;
     if (text[0] != '2' && text[0] != '4' && text[0] != '5') return std::nullopt;

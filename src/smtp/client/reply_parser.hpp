@@ -36,6 +36,9 @@ struct RemoteReply {
     // One line for logs and the DSN Diagnostic-Code: the code, the enhanced code when parsed,
     // then every line of text, separated by single spaces.
     std::string to_string() const;
+    // Every line as it came (code, "-" or " ", the enhanced code when parsed, the text), joined
+    // by CRLF without a final one: the form spool::DsnRecipient::remote_reply quotes.
+    std::string lines_as_received() const;
 };
 
 enum class ReplyErrorKind {

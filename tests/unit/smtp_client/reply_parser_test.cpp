@@ -172,6 +172,18 @@ TEST(Rfc3463EnhancedCodes, ParsedWhenTheServerOffersThem) {
     EXPECT_EQ(p.reply.to_string(), "550 5.1.1 The mailbox does not exist Check the address");
 }
 
+TEST(Rfc3464RemoteReply, LinesAsReceivedForTheDsn) {
+    // RFC 3464 §2.3.6: Diagnostic-Code quotes the remote reply; the DSN builder takes its lines.
+    RecordProperty("rfc", "3464 2.3.6");
+    const std::string in = "550-5.1.1 The mailbox does not exist\r\n550 5.1.1 Check it\r\n";
+    EXPECT_EQ(parse(in, true).reply.lines_as_received(),
+              "550-5.1.1 The mailbox does not exist\r\n550 5.1.1 Check it");
+    EXPECT_EQ(parse(in, false).reply.lines_as_received(),
+              "550-5.1.1 The mailbox does not exist\r\n550 5.1.1 Check it");
+    EXPECT_EQ(parse("354\r\n").reply.lines_as_received(), "354");
+    EXPECT_EQ(parse("250 2.0.0\r\n", true).reply.lines_as_received(), "250 2.0.0");
+}
+
 TEST(Rfc3463EnhancedCodes, LeftInTheTextWhenNotOffered) {
     // RFC 2034: without the extension the text is just text.
     RecordProperty("rfc", "2034 3");
