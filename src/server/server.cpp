@@ -35,9 +35,9 @@ const char* listener_role(smtp::ListenerKind kind) {
         case smtp::ListenerKind::Mx:
             return "incoming mail from other servers (MX)";
         case smtp::ListenerKind::Submission:
-            return "submission, STARTTLS (not yet available)";
+            return "mail clients: STARTTLS, then AUTH (RFC 6409)";
         case smtp::ListenerKind::Submissions:
-            return "submission, implicit TLS (not yet available)";
+            return "mail clients: implicit TLS, then AUTH (RFC 8314)";
     }
     return "";
 }

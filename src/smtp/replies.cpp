@@ -47,7 +47,7 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
     {R::ExpnNotImplemented, 502, {5, 5, 1}, "expn_not_implemented",
      "EXPN is not implemented: this server does not disclose the members of mailing lists, to protect their privacy"},
     {R::StartTlsNotAvailable, 502, {5, 5, 1}, "starttls_not_available",
-     "STARTTLS is not available on this port yet: encryption comes in a later version of mailwarden, continue without STARTTLS"},
+     "STARTTLS is not available on this port: the server has no TLS certificate loaded; continue without STARTTLS, or use port 465 (SSL/TLS)"},
     {R::AuthNotAvailable, 502, {5, 5, 1}, "auth_wrong_port",
      "AUTH is not offered on this port, which receives mail from other servers: mail clients send on port 587 (STARTTLS) or 465 (SSL/TLS) with their full email address and password"},
     {R::NeedHelo, 503, {5, 5, 1}, "need_helo",
