@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -106,6 +107,7 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
         queue::MessageState state;
         std::unique_ptr<asio::system_timer> timer;
         bool running = false;
+        bool waiting = false;  // in Impl::waiting
         bool delete_requested = false;
         bool bounce_requested = false;
     };
@@ -125,7 +127,8 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
 
     // I/O thread only.
     std::map<std::string, Queued> queued;
-    std::size_t running_transactions = 0;
+    std::size_t running_attempts = 0;  // messages being attempted; at most max_connections
+    std::deque<std::string> waiting;   // due, waiting for a free attempt slot
     std::map<std::string, std::size_t> per_destination;
 
     mutable std::mutex stats_mu;
@@ -185,15 +188,38 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
         });
     }
 
+    // A message whose time has come starts at once if a slot is free, else waits in FIFO order
+    // for the next attempt to end (no polling: a finished attempt starts the next one).
     void due(const std::string& id) {
         auto it = queued.find(id);
-        if (it == queued.end() || it->second.running) return;
-        if (running_transactions >= options.max_connections) {
-            schedule(it->second, unix_now() + 1);
+        if (it == queued.end() || it->second.running || it->second.waiting) return;
+        if (running_attempts >= options.max_connections) {
+            it->second.waiting = true;
+            waiting.push_back(id);
             return;
         }
-        it->second.running = true;
-        asio::co_spawn(io, attempt(id), asio::detached);
+        start_attempt(it->second);
+    }
+
+    void start_attempt(Queued& q) {
+        q.running = true;
+        ++running_attempts;
+        asio::co_spawn(io, attempt(q.state.queue_id), [this](std::exception_ptr e) {
+            if (e) spdlog::error("event=outbound_internal_error");
+            --running_attempts;
+            start_waiting();
+        });
+    }
+
+    void start_waiting() {
+        while (running_attempts < options.max_connections && !waiting.empty()) {
+            auto id = std::move(waiting.front());
+            waiting.pop_front();
+            auto it = queued.find(id);
+            if (it == queued.end()) continue;
+            it->second.waiting = false;
+            if (!it->second.running) start_attempt(it->second);
+        }
     }
 
     // --- one attempt for one message ----------------------------------------------------
@@ -212,16 +238,15 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
                     groups[options.relay ? std::string("[relay]") : domain_of(r.address)]
                         .push_back(static_cast<std::size_t>(r.index));
             for (auto& [destination, indices] : groups) {
-                while (per_destination[destination] >= options.max_per_destination ||
-                       running_transactions >= options.max_connections) {
-                    asio::steady_timer wait(io, std::chrono::milliseconds(200));
+                // The global limit is on attempts (start_attempt); a busy destination makes this
+                // group wait its turn (short, bounded polls; only reached at that limit).
+                while (per_destination[destination] >= options.max_per_destination) {
+                    asio::steady_timer wait(io, std::chrono::milliseconds(20));
                     co_await wait.async_wait(asio::use_awaitable);
                 }
                 ++per_destination[destination];
-                ++running_transactions;
                 auto part = co_await deliver_group(id, destination, indices);
                 --per_destination[destination];
-                --running_transactions;
                 outcomes.insert(outcomes.end(), part.begin(), part.end());
                 if (!queued.contains(id)) co_return;  // deleted meanwhile
             }
