@@ -9,6 +9,7 @@ import shutil
 import smtplib
 import socket
 import tempfile
+import threading
 import time
 import unittest
 
@@ -37,6 +38,79 @@ def port_free_on(hosts):
         if ok:
             return port
     raise RuntimeError("no common free port")
+
+
+class BrokenRemote:
+    """A raw TCP "SMTP server" that misbehaves on purpose, on one loopback address:
+    hang     - answers up to DATA's 354, then never answers the final dot;
+    endless  - sends a greeting line that never ends (bytes without CRLF, bounded to ~1 MiB);
+    drop     - answers up to 354, reads part of the body, then closes the connection."""
+
+    def __init__(self, host, port, mode):
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.5)
+        self.stop = threading.Event()
+        self.connections = 0
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self.talk, args=(conn,), daemon=True).start()
+
+    def talk(self, conn):
+        conn.settimeout(30)
+        try:
+            if self.mode == "endless":
+                for _ in range(256):  # 1 MiB at most, never a line end
+                    if self.stop.is_set():
+                        break
+                    conn.sendall(b"2" * 4096)
+                return
+            conn.sendall(b"220 broken.remote.test ESMTP\r\n")
+            buf = b""
+            while not self.stop.is_set():
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n" in buf:
+                    line, buf = buf.split(b"\r\n", 1)
+                    verb = line[:4].upper()
+                    if verb in (b"EHLO", b"HELO"):
+                        conn.sendall(b"250-broken.remote.test\r\n250 8BITMIME\r\n")
+                    elif verb == b"DATA":
+                        conn.sendall(b"354 go ahead\r\n")
+                        if self.mode == "drop":
+                            conn.recv(10)
+                            return
+                        # hang: swallow the body and never answer the final dot
+                        while not self.stop.is_set():
+                            if not conn.recv(4096):
+                                return
+                    elif verb == b"QUIT":
+                        conn.sendall(b"221 bye\r\n")
+                        return
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.stop.set()
+        self.sock.close()
+        self.thread.join(timeout=5)
 
 
 RECORDS = {
@@ -198,6 +272,39 @@ class OutboundDelivery(unittest.TestCase):
         self.assertIn(b"too long in the queue", failed[0].replace(b"=\r\n", b""))
         self.assertIn(b"try again later", failed[0])
         self.assertTrue(self.wait_log("event=remote_done"))
+
+    def broken(self, host, mode):
+        b = BrokenRemote(host, self.port, mode)
+        self.addCleanup(b.close)
+        return b
+
+    def test_a_remote_that_hangs_after_the_body_costs_one_attempt_each_time(self):
+        hung = self.broken(MX1, "hang")
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        # timeout_cap = 10 s in the harness: two attempts (1 s apart) each end by the deadline.
+        self.assertTrue(self.wait_log("status=deferred", timeout=40, count=2),
+                        self.server.log()[-3000:])
+        self.assertGreaterEqual(hung.connections, 2)
+        self.assertIn("event=deferred_remote", self.server.log())
+        listing = json.loads(self.server.cli("queue", "list", "--json").stdout)
+        self.assertEqual(listing[0]["pending"], 1)
+
+    def test_an_endless_greeting_line_moves_on_to_the_next_mx(self):
+        self.broken(MX1, "endless")
+        mx2 = self.remote(MX2)
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        self.assertEqual(len(mx2.wait_for(1, timeout=40)), 1, self.server.log()[-3000:])
+        self.assertIn("event=try_next_host", self.server.log())
+
+    def test_a_connection_dropped_mid_data_is_retried(self):
+        self.broken(MX1, "drop")
+        self.start_server()
+        self.submit(["bob@remote.test"])
+        self.assertTrue(self.wait_log("status=deferred", timeout=40, count=2),
+                        self.server.log()[-3000:])
+        self.assertNotIn("status=sent", self.server.log())
 
     def test_starttls_to_the_remote(self):
         mx1 = self.remote(MX1, starttls=True)
