@@ -260,6 +260,14 @@ const SettingDef kTable[] = {
      "Send all outbound mail through this host (\"smtp.provider.example:587\"); empty: MX lookup.",
      0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.relay_host; },
      [](Settings& s, const SettingValue& v) { s.outbound.relay_host = str(v); }},
+    {"outbound.routes", SettingType::Strings,
+     "Per-domain routes that override MX lookup and the relay host: \"example.org = "
+     "host:port\", optionally followed by tls=required (verified certificate), "
+     "tls=opportunistic or tls=none.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.routes; },
+     [](Settings& s, const SettingValue& v) {
+         s.outbound.routes = std::get<std::vector<std::string>>(v);
+     }},
     {"outbound.relay_security", SettingType::String,
      "How to reach the relay host: starttls (port 587), tls (implicit, port 465), none.", 0, 0,
      "starttls|tls|none",

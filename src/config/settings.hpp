@@ -29,6 +29,9 @@ struct OutboundSettings {
     std::uint16_t mx_port = 25;            // SMTP port of every MX host (tests point it elsewhere)
     std::string tls = "opportunistic";     // none | opportunistic | required
     std::string relay_host;                // "host:port"; empty: deliver by MX lookup
+    // Per-domain routes, overriding MX lookup and the relay host for that domain:
+    // "example.org = host:port [tls=required|opportunistic|none]".
+    std::vector<std::string> routes;
     std::string relay_security = "starttls";  // starttls | tls (implicit, port 465) | none
     std::string relay_username;               // empty: no AUTH at the relay host
     std::string relay_password_file;          // the password, alone in a file (mode 0600)

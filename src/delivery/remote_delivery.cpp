@@ -188,6 +188,14 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
         });
     }
 
+    // The group a recipient travels in: its domain when a route names it, else everything goes
+    // to the relay host as one group, else its domain (one transaction per MX destination).
+    std::string destination_of(std::string_view address) const {
+        auto domain = domain_of(address);
+        if (!options.routes.contains(domain) && options.relay) return "[relay]";
+        return domain;
+    }
+
     // A message whose time has come starts at once if a slot is free, else waits in FIFO order
     // for the next attempt to end (no polling: a finished attempt starts the next one).
     void due(const std::string& id) {
@@ -235,8 +243,7 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
             std::map<std::string, std::vector<std::size_t>> groups;
             for (const auto& r : q.state.recipients)
                 if (r.status == queue::RecipientStatus::Pending)
-                    groups[options.relay ? std::string("[relay]") : domain_of(r.address)]
-                        .push_back(static_cast<std::size_t>(r.index));
+                    groups[destination_of(r.address)].push_back(static_cast<std::size_t>(r.index));
             for (auto& [destination, indices] : groups) {
                 // The global limit is on attempts (start_attempt); a busy destination makes this
                 // group wait its turn (short, bounded polls; only reached at that limit).
@@ -295,6 +302,23 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
 
     awaitable<Targets> targets_for(const std::string& destination) {
         Targets out;
+        if (auto route = options.routes.find(destination); route != options.routes.end()) {
+            const auto& r = route->second;
+            boost::system::error_code ec;
+            asio::ip::tcp::resolver dns(io);
+            auto results = co_await dns.async_resolve(
+                r.host, std::to_string(r.port), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                out.error = ResolveError{ResolveFailure::dns_temporary,
+                                         "route for " + destination + ": " + r.host + ": " +
+                                             ec.message()};
+                co_return out;
+            }
+            for (const auto& e : results)
+                out.list.push_back({r.host, e.endpoint().address().to_string(), r.port, false,
+                                    r.verify_certificate});
+            co_return out;
+        }
         if (options.relay) {
             const auto& relay = *options.relay;
             boost::system::error_code ec;
@@ -364,7 +388,10 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
         opts.ehlo_name = options.hostname;
         opts.tls = options.tls;
         std::shared_ptr<asio::ssl::context> tls = tls_opportunistic;
-        if (options.relay) {
+        if (auto route = options.routes.find(destination); route != options.routes.end()) {
+            opts.tls = route->second.tls;
+            if (route->second.verify_certificate) tls = tls_verified;
+        } else if (options.relay) {
             const auto& relay = *options.relay;
             opts.tls = relay.security == RelayHost::Security::None
                            ? client::TlsPolicy::None

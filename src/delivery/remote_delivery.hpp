@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,11 +39,21 @@ struct RelayHost {
     bool verify_certificate = true;
 };
 
+// A fixed next hop for one domain, instead of its MX records (a partner's gateway, an internal
+// server). Takes precedence over the relay host for that domain.
+struct DomainRoute {
+    std::string host;  // name or IP address
+    std::uint16_t port = 25;
+    smtp::client::TlsPolicy tls = smtp::client::TlsPolicy::Opportunistic;
+    bool verify_certificate = false;  // with Required: chain and host name must check
+};
+
 struct RemoteDeliveryOptions {
     std::string hostname;  // EHLO name, Received: "by", Reporting-MTA of bounces
     spool::RetryPolicy retry;
     smtp::client::TlsPolicy tls = smtp::client::TlsPolicy::Opportunistic;
     std::optional<RelayHost> relay;
+    std::map<std::string, DomainRoute> routes;  // lower-case domain -> next hop
     std::size_t max_connections = 16;     // concurrent outbound transactions, all destinations
     std::size_t max_per_destination = 4;  // concurrent transactions to one domain (or the relay)
     std::size_t max_addresses = 10;       // addresses tried per destination and attempt

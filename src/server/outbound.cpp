@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "spool/retry.hpp"
@@ -53,12 +54,14 @@ Result<spool::RetryPolicy, std::string> retry_policy(const config::OutboundSetti
     return policy;
 }
 
-Result<delivery::RelayHost, std::string> relay_host(const config::OutboundSettings& o) {
-    delivery::RelayHost relay;
-    // "host:port", "host", "[v6]:port", "[v6]" or a bare IPv6 address.
-    const std::string& text = o.relay_host;
+struct HostPort {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+// "host:port", "host", "[v6]:port", "[v6]" or a bare IPv6 address; nullopt when malformed.
+std::optional<HostPort> parse_host_port(const std::string& text, std::string port) {
     std::string host = text;
-    std::string port = o.relay_security == "tls" ? "465" : "587";
     if (text.starts_with('[')) {
         auto close = text.find(']');
         host = close == std::string::npos ? std::string() : text.substr(1, close - 1);
@@ -74,11 +77,18 @@ Result<delivery::RelayHost, std::string> relay_host(const config::OutboundSettin
     int port_number = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
     if (ec != std::errc() || end != port.data() + port.size()) port_number = 0;
-    if (host.empty() || port_number < 1 || port_number > 65535)
+    if (host.empty() || port_number < 1 || port_number > 65535) return std::nullopt;
+    return HostPort{host, static_cast<std::uint16_t>(port_number)};
+}
+
+Result<delivery::RelayHost, std::string> relay_host(const config::OutboundSettings& o) {
+    delivery::RelayHost relay;
+    auto hp = parse_host_port(o.relay_host, o.relay_security == "tls" ? "465" : "587");
+    if (!hp)
         return mw::unexpected("outbound.relay_host = \"" + o.relay_host +
                               "\": expected host:port, e.g. \"smtp.provider.example:587\"");
-    relay.host = host;
-    relay.port = static_cast<std::uint16_t>(port_number);
+    relay.host = hp->host;
+    relay.port = hp->port;
     relay.security = o.relay_security == "tls"    ? delivery::RelayHost::Security::ImplicitTls
                      : o.relay_security == "none" ? delivery::RelayHost::Security::None
                                                   : delivery::RelayHost::Security::StartTls;
@@ -93,6 +103,44 @@ Result<delivery::RelayHost, std::string> relay_host(const config::OutboundSettin
         relay.password = *password;
     }
     return relay;
+}
+
+std::string trimmed(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return std::string(v);
+}
+
+// "example.org = host:port [tls=required|opportunistic|none]"
+Result<std::pair<std::string, delivery::DomainRoute>, std::string> parse_route(
+    const std::string& text) {
+    const std::string want = "outbound.routes: \"" + text +
+                             "\": expected \"example.org = host:port\", optionally followed by "
+                             "tls=required, tls=opportunistic or tls=none";
+    auto eq = text.find('=');
+    if (eq == std::string::npos) return mw::unexpected(want);
+    std::string domain = trimmed(std::string_view(text).substr(0, eq));
+    std::transform(domain.begin(), domain.end(), domain.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string rest = trimmed(std::string_view(text).substr(eq + 1));
+    std::string hop = rest.substr(0, rest.find(' '));
+    std::string option =
+        rest.size() > hop.size() ? trimmed(std::string_view(rest).substr(hop.size())) : "";
+    auto hp = parse_host_port(hop, "25");
+    if (domain.empty() || domain.find_first_of(" @[]") != std::string::npos || !hp)
+        return mw::unexpected(want);
+    delivery::DomainRoute route;
+    route.host = hp->host;
+    route.port = hp->port;
+    if (option == "tls=required") {
+        route.tls = smtp::client::TlsPolicy::Required;
+        route.verify_certificate = true;
+    } else if (option == "tls=none") {
+        route.tls = smtp::client::TlsPolicy::None;
+    } else if (!option.empty() && option != "tls=opportunistic") {
+        return mw::unexpected(want);
+    }
+    return std::make_pair(domain, route);
 }
 
 }  // namespace
@@ -112,6 +160,11 @@ Result<Outbound, std::string> make_outbound(const config::Settings& settings, sp
     options.max_per_destination = o.max_per_destination;
     options.timeouts.connect = o.connect_timeout;
     if (o.timeout_cap.count() > 0) options.timeouts.cap = o.timeout_cap;
+    for (const auto& text : o.routes) {
+        auto route = parse_route(text);
+        if (!route) return mw::unexpected(route.error());
+        options.routes[route->first] = route->second;
+    }
     if (!o.relay_host.empty()) {
         auto relay = relay_host(o);
         if (!relay) return mw::unexpected(relay.error());

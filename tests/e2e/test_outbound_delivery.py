@@ -8,6 +8,7 @@ import os
 import shutil
 import smtplib
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -305,6 +306,31 @@ class OutboundDelivery(unittest.TestCase):
         self.assertTrue(self.wait_log("status=deferred", timeout=40, count=2),
                         self.server.log()[-3000:])
         self.assertNotIn("status=sent", self.server.log())
+
+    def test_a_domain_route_overrides_mx_lookup_and_the_relay_host(self):
+        mx2 = self.remote(MX2)
+        relay = self.remote(MX1)
+        # routed.test has no DNS record at all: only the route can deliver it. Everything else
+        # goes to the relay host.
+        self.start_server(f'relay_host = "{MX1}:{self.port}"\nrelay_security = "none"\n'
+                          f'routes = ["Routed.Test = {MX2}:{self.port} tls=opportunistic"]\n')
+        self.submit(["ann@routed.test"])
+        self.submit(["bob@remote.test"])
+        got = mx2.wait_for(1)
+        self.assertEqual([m.rcpt_tos for m in got], [["ann@routed.test"]],
+                         self.server.log()[-3000:])
+        self.assertEqual([m.rcpt_tos for m in relay.wait_for(1)], [["bob@remote.test"]])
+
+    def test_a_bad_route_stops_the_start_with_its_text(self):
+        config = ("[outbound]\n" + f'dns_servers = ["{self.dns.address}"]\n'
+                  'routes = ["routed.test mx.example:25"]\n')
+        self.server = Server(self.tmp, config)
+        self.server.add_domain("example.test")
+        r = subprocess.run([BINARY, "serve", "--config", self.server.config_path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn('outbound.routes: "routed.test mx.example:25": expected', r.stderr)
+        self.server = None
 
     def test_starttls_to_the_remote(self):
         mx1 = self.remote(MX1, starttls=True)

@@ -82,6 +82,7 @@ dns_servers = ["127.0.0.1:5353", "[::1]:53"]
 mx_port = 2525
 tls = "required"
 relay_host = "smtp.provider.example:465"
+routes = ["partner.example = [192.0.2.25]:2525 tls=required"]
 relay_security = "tls"
 relay_username = "relay@example.org"
 relay_password_file = "relay.pass"
