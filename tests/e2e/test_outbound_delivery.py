@@ -393,6 +393,18 @@ class OutboundDelivery(unittest.TestCase):
         self.assertIn(b"bob@remote.test", b)
         self.assertIn(b"returned by the postmaster", b)
         self.assertTrue(self.wait_log("event=remote_done"))
+        # delete: a second message leaves the queue without a bounce.
+        self.submit(["bob@remote.test"], message("bob@remote.test", "to be deleted"))
+        deadline = time.monotonic() + 30
+        pending = []
+        while time.monotonic() < deadline and not pending:
+            pending = json.loads(self.server.cli("queue", "list", "--json").stdout)
+            time.sleep(0.2)
+        self.assertEqual(len(pending), 1)
+        self.server.cli("queue", "delete", pending[0]["id"])
+        self.assertTrue(self.wait_log("reason=deleted_by_postmaster"), self.server.log()[-3000:])
+        self.assertIn("the outbound queue is empty", self.server.cli("queue", "list").stdout)
+        self.assertEqual(len(self.server.messages("alice@example.test")), 1, "no bounce for a delete")
         bad = self.server.cli("queue", "show", "nosuchid", check=False)
         self.assertEqual(bad.returncode, 1)
         self.assertIn("no message nosuchid", bad.stderr)
