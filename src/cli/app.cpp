@@ -11,17 +11,20 @@ config::Settings Context::load_settings() const {
     return std::move(settings).value();
 }
 
-std::unique_ptr<directory::Directory> Context::open_directory(
-    const config::Settings& settings) const {
+void Context::ensure_data_dir(const config::Settings& settings) const {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::exists(settings.data_dir, ec)) {
-        fs::create_directories(settings.data_dir, ec);
-        if (!ec) fs::permissions(settings.data_dir, fs::perms::owner_all, ec);
-        if (ec)
-            throw CommandError{kExitRuntime, "cannot create data directory " +
-                                                 settings.data_dir.string() + ": " + ec.message()};
-    }
+    if (fs::exists(settings.data_dir, ec)) return;
+    fs::create_directories(settings.data_dir, ec);
+    if (!ec) fs::permissions(settings.data_dir, fs::perms::owner_all, ec);
+    if (ec)
+        throw CommandError{kExitRuntime, "cannot create data directory " +
+                                             settings.data_dir.string() + ": " + ec.message()};
+}
+
+std::unique_ptr<directory::Directory> Context::open_directory(
+    const config::Settings& settings) const {
+    ensure_data_dir(settings);
     auto dir =
         directory::open_sqlite_directory(directory::sqlite_directory_file(settings.data_dir));
     if (!dir) throw CommandError{kExitRuntime, dir.error()};

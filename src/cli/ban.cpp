@@ -54,16 +54,8 @@ auth::Cidr network_arg(const std::string& text) {
     return *cidr;
 }
 
-auth::BanStore store_for(const config::Settings& settings) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (!fs::exists(settings.data_dir, ec)) {
-        fs::create_directories(settings.data_dir, ec);
-        if (!ec) fs::permissions(settings.data_dir, fs::perms::owner_all, ec);
-        if (ec)
-            throw CommandError{kExitRuntime, "cannot create data directory " +
-                                                 settings.data_dir.string() + ": " + ec.message()};
-    }
+auth::BanStore store_for(const Context& ctx, const config::Settings& settings) {
+    ctx.ensure_data_dir(settings);
     return auth::BanStore(settings.data_dir.string());
 }
 
@@ -123,7 +115,7 @@ int ban_add(Context& ctx, const BanArgs& args) {
     }
     const TimePoint now = std::chrono::floor<seconds>(std::chrono::system_clock::now());
     const Ban ban{net.text(), now + length, args.reason, now, 0};
-    auto store = store_for(settings);
+    auto store = store_for(ctx, settings);
     auto updated = store.update(
         now,
         [&ban](std::vector<Ban>& bans) {
@@ -140,7 +132,7 @@ int ban_add(Context& ctx, const BanArgs& args) {
 int ban_remove(Context& ctx, const BanArgs& args) {
     const auth::Cidr net = network_arg(args.network);
     const auto settings = ctx.load_settings();
-    auto store = store_for(settings);
+    auto store = store_for(ctx, settings);
     std::vector<std::string> lifted;
     auto updated = store.update(
         std::chrono::system_clock::now(),

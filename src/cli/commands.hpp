@@ -33,7 +33,9 @@ struct Context {
     std::function<int()> action;  // set by the chosen subcommand's callback
 
     config::Settings load_settings() const;
-    // Creates the data directory (mode 0700: it holds password hashes) and opens the directory.
+    // Creates the data directory when missing (mode 0700: it holds password hashes).
+    void ensure_data_dir(const config::Settings& settings) const;
+    // ensure_data_dir, then opens the directory.
     std::unique_ptr<directory::Directory> open_directory(const config::Settings& settings) const;
 };
 

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/deadline.hpp"
 #include "smtp/client/dot_stuffer.hpp"
 
 namespace mw::net {
@@ -27,35 +28,17 @@ namespace {
 
 constexpr std::size_t kBodyChunk = 64 * 1024;
 
-// The socket, its TLS layer once there is one, and a deadline that cancels the socket when it
-// fires (the same pattern as the server side: a stale expiry is recognised by its generation).
+// The socket, its TLS layer once there is one, and its deadline (net/deadline.hpp).
 struct Link {
     tcp::socket plain;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;
     asio::steady_timer timer;
-    std::uint64_t gen = 0;
+    std::uint64_t deadline_gen = 0;
     bool timed_out = false;
 
     explicit Link(tcp::socket s) : plain(std::move(s)), timer(plain.get_executor()) {}
     tcp::socket& lowest() { return tls ? tls->next_layer() : plain; }
 };
-
-void arm(const std::shared_ptr<Link>& link, std::chrono::seconds after) {
-    link->timed_out = false;
-    auto gen = ++link->gen;
-    link->timer.expires_after(after);
-    link->timer.async_wait([link, gen](error_code ec) {
-        if (ec || gen != link->gen) return;
-        link->timed_out = true;
-        error_code ignored;
-        link->lowest().cancel(ignored);
-    });
-}
-
-void disarm(Link& link) {
-    ++link.gen;
-    link.timer.cancel();
-}
 
 std::chrono::seconds limit(client::Timeout t, const OutboundTimeouts& timeouts) {
     auto d = client::duration(t);
@@ -66,14 +49,14 @@ std::chrono::seconds limit(client::Timeout t, const OutboundTimeouts& timeouts) 
 awaitable<error_code> write_all(const std::shared_ptr<Link>& link, std::string_view bytes,
                                 std::chrono::seconds deadline) {
     error_code ec;
-    arm(link, deadline);
+    arm_deadline(link, deadline);
     if (link->tls)
         co_await asio::async_write(*link->tls, asio::buffer(bytes),
                                    asio::redirect_error(asio::use_awaitable, ec));
     else
         co_await asio::async_write(link->plain, asio::buffer(bytes),
                                    asio::redirect_error(asio::use_awaitable, ec));
-    disarm(*link);
+    disarm_deadline(*link);
     co_return ec;
 }
 
@@ -95,10 +78,10 @@ awaitable<std::optional<std::string>> handshake(const std::shared_ptr<Link>& lin
         link->tls->set_verify_mode(asio::ssl::verify_none);
     }
     error_code ec;
-    arm(link, deadline);
+    arm_deadline(link, deadline);
     co_await link->tls->async_handshake(asio::ssl::stream_base::client,
                                         asio::redirect_error(asio::use_awaitable, ec));
-    disarm(*link);
+    disarm_deadline(*link);
     if (ec) co_return std::nullopt;
     co_return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
 }
@@ -138,10 +121,10 @@ awaitable<OutboundOutcome> run_outbound_smtp(OutboundTarget target, client::Opti
         co_return outcome;
     }
     auto link = std::make_shared<Link>(tcp::socket(executor));
-    arm(link, timeouts.connect);
+    arm_deadline(link, timeouts.connect);
     co_await link->plain.async_connect(tcp::endpoint(address, target.port),
                                        asio::redirect_error(asio::use_awaitable, ec));
-    disarm(*link);
+    disarm_deadline(*link);
     if (ec) {
         c.on_connect_failed("connection to " + target.address + " port " +
                             std::to_string(target.port) + " failed: " +
@@ -212,14 +195,14 @@ awaitable<OutboundOutcome> run_outbound_smtp(OutboundTarget target, client::Opti
         // Read.
         std::size_t n = 0;
         error_code rec;
-        arm(link, limit(step.timeout, timeouts));
+        arm_deadline(link, limit(step.timeout, timeouts));
         if (link->tls)
             n = co_await link->tls->async_read_some(asio::buffer(buffer),
                                                     asio::redirect_error(asio::use_awaitable, rec));
         else
             n = co_await link->plain.async_read_some(asio::buffer(buffer),
                                                      asio::redirect_error(asio::use_awaitable, rec));
-        disarm(*link);
+        disarm_deadline(*link);
         if (rec) {
             step = link->timed_out ? c.on_timeout() : c.on_closed(rec.message());
             continue;

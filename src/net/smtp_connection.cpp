@@ -1,5 +1,7 @@
 #include "net/smtp_connection.hpp"
 
+#include "net/deadline.hpp"
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -28,8 +30,7 @@ constexpr std::chrono::seconds kRefusalDeadline{10};
 constexpr std::chrono::seconds kHandshakeDeadline{30};
 
 // Socket (plain, or inside a TLS stream after STARTTLS / on an implicit-TLS port) plus its
-// deadline timer. The timer handler holds a shared_ptr, so a late expiry can never touch a
-// finished connection; the generation number makes a stale expiry harmless.
+// deadline (net/deadline.hpp).
 struct Conn {
     tcp::socket plain;
     std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;
@@ -42,23 +43,6 @@ struct Conn {
     explicit Conn(tcp::socket s) : plain(std::move(s)), timer(plain.get_executor()) {}
     tcp::socket& lowest() { return tls ? tls->next_layer() : plain; }
 };
-
-void arm_deadline(const std::shared_ptr<Conn>& conn, std::chrono::seconds after) {
-    conn->timed_out = false;
-    auto gen = ++conn->deadline_gen;
-    conn->timer.expires_after(after);
-    conn->timer.async_wait([conn, gen](error_code ec) {
-        if (ec || gen != conn->deadline_gen) return;
-        conn->timed_out = true;
-        error_code ignored;
-        conn->lowest().cancel(ignored);
-    });
-}
-
-void disarm_deadline(Conn& conn) {
-    ++conn.deadline_gen;
-    conn.timer.cancel();
-}
 
 void log_replies(const ConnectionInfo& info, const std::vector<smtp::Reply>& replies) {
     for (const auto& reply : replies) {
