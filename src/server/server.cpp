@@ -180,6 +180,11 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     IoPool io;
     for (unsigned i = 0; i < threads; ++i)
         io.contexts.push_back(std::make_unique<asio::io_context>(1));
+    // The signal handlers exist before any port opens: a SIGTERM that arrives the moment a
+    // client (or a test) sees the port is queued for shutdown_on_signal, never the default
+    // action that would kill the process mid-commit.
+    asio::signal_set hup(*io.contexts.front(), SIGHUP);
+    asio::signal_set signals(*io.contexts.front(), SIGINT, SIGTERM);
     // Everything slow to set up (queue state, resolver, outbound TLS contexts) happens before
     // the ports open: a client (or a SIGTERM) may arrive the moment they do.
     auto outbound = make_outbound(settings, **spool);
@@ -237,9 +242,7 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     for (auto& l : *listeners)
         asio::co_spawn(*io.contexts.front(), accept_loop(l, accept_ctx), asio::detached);
 
-    asio::signal_set hup(*io.contexts.front(), SIGHUP);
     asio::co_spawn(*io.contexts.front(), reload_tls_on_hup(hup, tls), asio::detached);
-    asio::signal_set signals(*io.contexts.front(), SIGINT, SIGTERM);
     asio::co_spawn(
         *io.contexts.front(),
         shutdown_on_signal(signals, *listeners, tracker, stopping, io, settings.shutdown_grace),
