@@ -13,21 +13,9 @@ namespace {
 using test::Conversation;
 using test::ehlo;
 using test::kGreeting;
+using test::plain_options;
+using test::two_recipients;
 using Next = Step::Next;
-
-Options plain_options() {
-    Options o;
-    o.ehlo_name = "out.example.org";
-    return o;
-}
-
-Envelope two_recipients() {
-    Envelope e;
-    e.reverse_path = "alice@example.org";
-    e.recipients = {"bob@example.net", "carol@example.net"};
-    e.message_size = 1000;
-    return e;
-}
 
 TEST(Rfc5321Greeting, PermanentGreetingFailsEveryRecipientAndQuits) {
     // RFC 5321 §3.1: a 554 greeting; the client SHOULD send QUIT.

@@ -31,6 +31,21 @@ inline std::string ehlo(std::initializer_list<std::string_view> keywords) {
     return reply;
 }
 
+// The common case of most tests: our EHLO name, no TLS, no AUTH; two recipients, 1000 octets.
+inline Options plain_options() {
+    Options o;
+    o.ehlo_name = "out.example.org";
+    return o;
+}
+
+inline Envelope two_recipients() {
+    Envelope e;
+    e.reverse_path = "alice@example.org";
+    e.recipients = {"bob@example.net", "carol@example.net"};
+    e.message_size = 1000;
+    return e;
+}
+
 class Conversation {
 public:
     Conversation(Options options, Envelope envelope, bool bytewise = false)
