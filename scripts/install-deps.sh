@@ -16,6 +16,9 @@ packages=(
   gsasl
   # outbound-delivery e2e tests: aiosmtpd is the remote SMTP server (a real one, not ours)
   python3-aiosmtpd
+  # issue #5: fail2ban-regex checks the shipped filter against a decision log from a real run;
+  # netcat (nc) is the raw client that tries AUTH on the MX port.
+  fail2ban netcat-openbsd
 )
 missing=()
 for p in "${packages[@]}"; do

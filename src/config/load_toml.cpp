@@ -254,6 +254,8 @@ void resolve(Settings& s, const std::optional<fs::path>& data_dir_override) {
     // absolute while loading.
     s.data_dir = fs::absolute(s.data_dir).lexically_normal();
     if (!s.log_file.empty()) s.log_file = fs::absolute(s.log_file).lexically_normal().string();
+    if (!s.decision_log_file.empty())
+        s.decision_log_file = fs::absolute(s.decision_log_file).lexically_normal().string();
     for (auto* path : {&s.tls_certificate, &s.tls_key, &s.tls_sni_directory,
                        &s.outbound.relay_password_file})
         if (!path->empty()) *path = fs::absolute(*path).lexically_normal().string();
@@ -300,6 +302,11 @@ Result<Settings, std::string> load_settings(const std::optional<fs::path>& file,
     }
     resolve(s, data_dir_override);
     return s;
+}
+
+std::filesystem::path decision_log_path(const Settings& settings) {
+    return settings.decision_log_file.empty() ? settings.data_dir / "decisions.log"
+                                              : std::filesystem::path(settings.decision_log_file);
 }
 
 }  // namespace mw::config

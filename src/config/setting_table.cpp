@@ -126,6 +126,44 @@ const SettingDef kTable[] = {
     {"log.file", SettingType::Path, "Log file; empty: standard error.", 0, 0, "",
      [](const Settings& s) -> SettingValue { return s.log_file; },
      [](Settings& s, const SettingValue& v) { s.log_file = str(v); }},
+    {"log.decision_file", SettingType::Path,
+     "Decision log: one line per refusal, with the ref token the client saw (mailwarden explain, "
+     "fail2ban); empty: DATA_DIR/decisions.log.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.decision_log_file; },
+     [](Settings& s, const SettingValue& v) { s.decision_log_file = str(v); }},
+    {"log.decision_max_bytes", SettingType::Integer,
+     "Size at which the decision log is rotated (FILE.1, FILE.2, ...).", 4096,
+     std::int64_t{1} << 40, "",
+     [](const Settings& s) -> SettingValue { return i64(s.decision_log_max_bytes); },
+     [](Settings& s, const SettingValue& v) {
+         s.decision_log_max_bytes = static_cast<std::uint64_t>(num(v));
+     }},
+    {"log.decision_files", SettingType::Integer,
+     "Decision log files kept, the current one included.", 1, 100, "",
+     [](const Settings& s) -> SettingValue { return i64(s.decision_log_files); },
+     [](Settings& s, const SettingValue& v) {
+         s.decision_log_files = static_cast<unsigned>(num(v));
+     }},
+    {"log.decision_format", SettingType::String,
+     "Decision log lines: key=value (stable, versioned, what the fail2ban filter reads) or JSON.",
+     0, 0, "kv|json", [](const Settings& s) -> SettingValue { return s.decision_log_format; },
+     [](Settings& s, const SettingValue& v) { s.decision_log_format = str(v); }},
+    {"submission.max_messages_per_hour", SettingType::Integer,
+     "Messages one login may send per hour (then 451 4.7.1 until the oldest is an hour old); "
+     "0: no limit.",
+     0, kMaxCount, "",
+     [](const Settings& s) -> SettingValue { return i64(s.max_messages_per_hour); },
+     [](Settings& s, const SettingValue& v) {
+         s.max_messages_per_hour = static_cast<std::size_t>(num(v));
+     }},
+    {"mailbox.quota", SettingType::Integer,
+     "Bytes a mailbox may hold; a full one gets 452 4.2.2 at RCPT (the sender retries); 0: no "
+     "limit.",
+     0, std::int64_t{1} << 50, "",
+     [](const Settings& s) -> SettingValue { return i64(s.mailbox_quota); },
+     [](Settings& s, const SettingValue& v) {
+         s.mailbox_quota = static_cast<std::uint64_t>(num(v));
+     }},
     {"spool.max_bytes", SettingType::Integer,
      "Refuse new mail (temporarily) when the spool holds this many bytes; 0: only the disk "
      "limits it.",

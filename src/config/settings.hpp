@@ -58,6 +58,16 @@ struct Settings {
         8;  // Maildir delivery is fsync-bound: one fsync in flight per thread
     std::string log_level = "info";  // trace debug info warn error
     std::string log_file;            // empty: stderr
+    // The decision log (docs/decisions.md): one line per refusal with its ref token; rotated
+    // at decision_log_max_bytes, decision_log_files files kept. Empty file: DATA_DIR/decisions.log.
+    std::string decision_log_file;
+    std::uint64_t decision_log_max_bytes = 10ull << 20;
+    unsigned decision_log_files = 5;
+    std::string decision_log_format = "kv";  // kv | json
+    // Messages one login may submit per hour (a stolen password sends little spam); 0: no limit.
+    std::size_t max_messages_per_hour = 500;
+    // Bytes a mailbox may hold before RCPT gets 452 4.2.2 (the sender retries); 0: no limit.
+    std::uint64_t mailbox_quota = 0;
     std::chrono::seconds shutdown_grace{30};
     std::uint64_t spool_max_bytes = 0;  // 0: no limit other than the disk
     // TLS certificate chain and key (PEM). Empty: a self-signed pair is generated on first start
@@ -97,5 +107,8 @@ std::string render_settings_toml(const Settings& settings, bool with_docs);
 // `mailwarden config --defaults`: the embedded defaults before resolution (data_dir
 // "mailwarden-data", hostname "" = this machine's name), documented.
 std::string defaults_toml();
+
+// log.decision_file, or DATA_DIR/decisions.log when it is empty.
+std::filesystem::path decision_log_path(const Settings& settings);
 
 }  // namespace mw::config

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <random>
 #include <vector>
@@ -142,6 +143,28 @@ std::string received_header(const spool::Envelope& env, std::string_view rcpt,
 }  // namespace mw::delivery
 
 namespace mw::delivery {
+
+std::uint64_t mailbox_bytes(const std::filesystem::path& mail_root, std::string_view address) {
+    auto mb = mailbox_for(address);
+    if (!mb) return 0;
+    std::uint64_t total = 0;
+    for (const char* sub : {"new", "cur"}) {
+        std::error_code ec;
+        for (const auto& entry :
+             std::filesystem::directory_iterator(mail_root / mb->domain / mb->local / sub, ec)) {
+            const std::string name = entry.path().filename().string();
+            auto s = name.find(",S=");
+            if (s != std::string::npos) {
+                total += std::strtoull(name.c_str() + s + 3, nullptr, 10);
+                continue;
+            }
+            std::error_code size_ec;
+            auto size = entry.file_size(size_ec);
+            if (!size_ec) total += size;
+        }
+    }
+    return total;
+}
 
 Maildir::Maildir(std::filesystem::path root, std::shared_ptr<FsOps> fs)
     : root_(std::move(root)), fs_(std::move(fs)) {}

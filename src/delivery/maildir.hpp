@@ -25,6 +25,11 @@ struct MailboxPath {
 // something odd: empty, ".", "..", or containing '/' or NUL.
 std::optional<MailboxPath> mailbox_for(std::string_view rcpt);
 
+// Bytes held in the mailbox of `address` under mail_root (new/ and cur/), for mailbox.quota.
+// Uses the ",S=<size>" of Maildir++ names (every file mailwarden writes has it) and stats only
+// files without one. A mailbox that does not exist yet holds 0 bytes. Blocking.
+std::uint64_t mailbox_bytes(const std::filesystem::path& mail_root, std::string_view address);
+
 // '/' and ':' cannot appear in a Maildir name part: they become \057 and \072.
 std::string escape_hostname(std::string_view host);
 

@@ -44,15 +44,23 @@ struct Conn {
     tcp::socket& lowest() { return tls ? tls->next_layer() : plain; }
 };
 
-void log_replies(const ConnectionInfo& info, const std::vector<smtp::Reply>& replies) {
-    for (const auto& reply : replies) {
+// Refusals get their reference token and decision record first, so the log line, the
+// decision log and the client all show the same token.
+void note_replies(SmtpBackend& backend, const ConnectionInfo& info, SessionFacts& facts,
+                  const smtp::Session& session, std::vector<smtp::Reply>& replies) {
+    for (auto& reply : replies) {
+        if (reply.code >= 400) {
+            facts.login = session.login();
+            backend.record_refusal(reply, info, facts);
+        }
         auto level = reply.code >= 400 ? spdlog::level::info : spdlog::level::debug;
         if (reply.id == smtp::ReplyId::Queued) level = spdlog::level::info;
         if (!spdlog::should_log(level)) continue;
-        spdlog::log(level, "session={} ip={} event=reply cmd={} code={} reason={} text=\"{}\"",
+        spdlog::log(level,
+                    "session={} ip={} event=reply cmd={} code={} reason={} ref={} text=\"{}\"",
                     info.session_id, info.peer_ip,
                     reply.command.empty() ? "-" : log::safe(reply.command, 32), reply.code,
-                    reply.reason,
+                    reply.reason, reply.ref.empty() ? "-" : reply.ref,
                     log::safe(reply.lines.empty() ? std::string() : reply.lines.front(), 300));
     }
 }
@@ -177,6 +185,7 @@ awaitable<void> serve_smtp(tcp::socket socket, const smtp::SessionConfig& listen
     spdlog::info("session={} ip={} port={} listener={} event=connect", info.session_id,
                  info.peer_ip, info.peer_port, info.listener);
     std::optional<smtp::TlsInfo> implicit_tls;
+    SessionFacts facts;
     if (listener_config.tls_on_connect) {
         implicit_tls = co_await handshake_at_connect(conn, tls, info);
         if (!implicit_tls) {
@@ -199,10 +208,13 @@ awaitable<void> serve_smtp(tcp::socket socket, const smtp::SessionConfig& listen
     }();
     std::string out;
     smtp::Step step = session.greet();
-    if (implicit_tls) session.on_tls_ready(*implicit_tls);
+    if (implicit_tls) {
+        session.on_tls_ready(*implicit_tls);
+        facts.tls = implicit_tls->version;
+    }
     const char* end_reason = "client_closed";
     for (;;) {
-        log_replies(info, step.replies);
+        note_replies(backend, info, facts, session, step.replies);
         for (const auto& reply : step.replies) out += smtp::render(reply);
         step.replies.clear();
         if (step.io == smtp::Step::Io::Close) {
@@ -221,6 +233,7 @@ awaitable<void> serve_smtp(tcp::socket socket, const smtp::SessionConfig& listen
                 break;
             }
             conn->lowest().non_blocking(true, ignored);
+            facts.tls = negotiated->version;
             step = session.on_tls_ready(*negotiated);
             continue;
         }

@@ -25,6 +25,12 @@ struct ConnectionInfo {
     std::string listener;  // "mx", "submission", "submissions"
 };
 
+// What the driver knows about a session when it refuses something (the decision log).
+struct SessionFacts {
+    std::string tls;    // negotiated version ("TLSv1.3"), "" without TLS
+    std::string login;  // the authenticated user, "" before AUTH
+};
+
 // Performs the effects a Session asks for (directory lookups, spool commits) off the I/O thread
 // and resumes on the connection's executor.
 class SmtpBackend {
@@ -32,6 +38,13 @@ public:
     virtual ~SmtpBackend() = default;
     virtual boost::asio::awaitable<smtp::EffectResult> perform(smtp::Effect effect,
                                                                const ConnectionInfo& info) = 0;
+    // Every refusal (4xx/5xx) passes here before it is sent: the backend gives it a reference
+    // token (reply.ref, shown to the client) and records the decision (issue #5 part 2).
+    // Called on the I/O thread: must not block.
+    virtual void record_refusal(smtp::Reply& reply, const ConnectionInfo& info,
+                                const SessionFacts& facts) {
+        (void)reply, (void)info, (void)facts;
+    }
 };
 
 // Shared between the connection and the shutdown path.

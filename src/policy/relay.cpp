@@ -94,15 +94,16 @@ smtp::RecipientVerdict to_verdict(const RecipientDecision& decision) {
     switch (decision.kind) {
         case Kind::Accept:
             return {V::Accept, decision.targets.front(),
-                    decision.targets.size() > 1 ? decision.targets : std::vector<std::string>{}};
+                    decision.targets.size() > 1 ? decision.targets : std::vector<std::string>{},
+                    false, {}, {}};
         case Kind::AcceptRelay:
-            return {V::AcceptRelay, decision.targets.front(), {}};
+            return {V::AcceptRelay, decision.targets.front(), {}, false, {}, {}};
         case Kind::UnknownUser:
-            return {V::UnknownUser, {}, {}};
+            return {V::UnknownUser, {}, {}, false, {}, {}};
         case Kind::NotLocal:
             break;
     }
-    return {V::NotLocal, {}, {}};
+    return {V::NotLocal, {}, {}, false, {}, {}};
 }
 
 smtp::RecipientVerdict decide_recipient(const smtp::Mailbox& mailbox, const std::string& login,

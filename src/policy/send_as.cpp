@@ -28,7 +28,7 @@ smtp::SenderVerdict check_sender(const smtp::CheckSender& request,
     const SenderDecision d = decide_sender(request.login, path, directory);
     std::string allowed;
     for (const auto& a : d.owned) allowed += (allowed.empty() ? "" : ", ") + a;
-    return {d.allowed, allowed};
+    return {d.allowed, allowed, std::nullopt};
 }
 
 }  // namespace mw::policy

@@ -67,8 +67,10 @@ std::shared_ptr<asio::ssl::context> implicit_tls(const BoundListener& listener,
 // Answers a connection that gets no session (ban, limits) with one logged reply, then closes.
 void refuse(tcp::socket socket, const BoundListener& listener, const AcceptContext& ctx,
             const std::string& ip, smtp::Reply reply) {
-    spdlog::info("ip={} listener={} event=refused code={} reason={}", ip, listener.name, reply.code,
-                 reply.reason);
+    const net::ConnectionInfo info{"-", ip, 0, listener.name};
+    ctx.backend.record_refusal(reply, info, {});
+    spdlog::info("ip={} listener={} event=refused code={} reason={} ref={}", ip, listener.name,
+                 reply.code, reply.reason, reply.ref);
     auto executor = socket.get_executor();
     asio::co_spawn(
         executor,

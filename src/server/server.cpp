@@ -233,8 +233,27 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     auth::FailureTracker failures(settings.ban_policy, std::chrono::system_clock::now,
                                   std::make_shared<auth::BanStore>(settings.data_dir.string()));
     asio::thread_pool password_checks(2);
+    std::unique_ptr<decision::DecisionLog> decisions;
+    try {
+        decisions = std::make_unique<decision::DecisionLog>(decision::LogOptions{
+            config::decision_log_path(settings), settings.decision_log_max_bytes,
+            settings.decision_log_files,
+            settings.decision_log_format == "json" ? decision::Format::Json
+                                                   : decision::Format::KeyValue});
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "mailwarden: %s\n", e.what());
+        return 2;
+    }
+    RefusalServices refusals;
+    refusals.log = decisions.get();
+    // notices: the user notices hook (issue #5 part 4) sets refusals.on_attributed here.
+    refusals.max_messages_per_hour = settings.max_messages_per_hour;
+    refusals.mailbox_quota = settings.mailbox_quota;
+    refusals.mail_root = delivery_options.mail_root;
+    refusals.resolver = outbound->resolver.get();
+    refusals.hostname = settings.hostname;
     SmtpBackendImpl backend(directory, **spool, blocking, password_checks, failures,
-                            std::move(*trusted));
+                            std::move(*trusted), std::move(refusals));
     net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
     std::atomic<bool> stopping{false};
     AcceptContext accept_ctx{

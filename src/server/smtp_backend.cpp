@@ -11,7 +11,9 @@
 
 #include "auth/password_hash.hpp"
 #include "base/log.hpp"
+#include "delivery/maildir.hpp"
 #include "net/offload.hpp"
+#include "policy/credentials.hpp"
 #include "policy/relay.hpp"
 
 namespace mw::server {
@@ -42,19 +44,6 @@ awaitable<spool::CommitOutcome> async_commit(spool::Spool& spool, spool::Envelop
 
 }  // namespace
 
-PasswordCheck check_password(const std::string& username, const std::string& password,
-                             directory::Directory& directory) {
-    // Verified against when the user does not exist, so both paths cost one argon2id run.
-    static const std::string dummy_hash = [] {
-        auto h = auth::hash_password("mailwarden-timing-equaliser");
-        return h ? *h : std::string();
-    }();
-    auto user = directory.find_user(username);
-    bool ok = auth::verify_password(password, user ? user->password_hash : dummy_hash) && user;
-    if (!ok) return {{smtp::AuthVerdict::Kind::BadCredentials, {}, {}}, user.has_value()};
-    return {{smtp::AuthVerdict::Kind::Ok, user->address, {}}, true};
-}
-
 awaitable<smtp::EffectResult> SmtpBackendImpl::perform(smtp::Effect effect,
                                                        const net::ConnectionInfo& info) {
     if (auto* check = std::get_if<smtp::CheckRecipient>(&effect))
@@ -68,6 +57,29 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::perform(smtp::Effect effect,
     if (auto* proof = std::get_if<smtp::ScramProofChecked>(&effect))
         co_return co_await scram_proof_checked(std::move(*proof), info);
     co_return co_await commit(std::move(std::get<smtp::CommitMessage>(effect)), info);
+}
+
+void SmtpBackendImpl::record_refusal(smtp::Reply& reply, const net::ConnectionInfo& info,
+                                     const net::SessionFacts& facts) {
+    reply.ref = decision::new_ref();
+    decision::Decision d;
+    d.when = std::chrono::system_clock::now();
+    d.ref = reply.ref;
+    d.session = info.session_id;
+    d.listener = info.listener;
+    d.ip = info.peer_ip;
+    d.tls = facts.tls;
+    d.login = facts.login;
+    d.command = reply.command;
+    d.cause = std::string(reply.reason);
+    d.detail = reply.detail;
+    d.code = reply.code;
+    d.esc = smtp::to_string(reply.esc);
+    d.subject = reply.subject;
+    d.account = reply.account;
+    d.text = reply.lines.empty() ? std::string() : reply.lines.front();
+    if (refusals_.log) refusals_.log->append(d);
+    if (!d.account.empty() && refusals_.on_attributed) refusals_.on_attributed(d);
 }
 
 std::string format_utc(std::chrono::system_clock::time_point when) {
@@ -99,19 +111,20 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
             "session={} ip={} listener={} event=auth reason=ip_banned user={} until=\"{}\"",
             info.session_id, info.peer_ip, info.listener, log::safe(request.username, 100),
             format_utc(*until));
-        co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, {}, format_utc(*until)};
+        co_return smtp::AuthVerdict{
+            smtp::AuthVerdict::Kind::Banned, {}, format_utc(*until), {}, "ip_banned"};
     }
     co_await pause_for(failures_.account_delay(request.username));
-    PasswordCheck checked;
+    policy::PasswordCheck checked;
     try {
         auto check = [this, &request] {
-            return check_password(request.username, request.password, directory_);
+            return policy::check_password(request.username, request.password, directory_);
         };
         checked = co_await net::offload(password_checks_, check);
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
-        checked.verdict = {smtp::AuthVerdict::Kind::TempFail, {}, {}};
+        checked.verdict = {smtp::AuthVerdict::Kind::TempFail, {}, {}, {}, {}};
     }
     const smtp::AuthVerdict& verdict = checked.verdict;
     // The reply says "wrong username or password" either way; the log tells them apart.
@@ -134,8 +147,10 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
             "session={} ip={} event=ip_banned reason=ip_banned network={} until=\"{}\"",
             info.session_id, info.peer_ip, outcome.banned_network,
             format_utc(*outcome.banned_until));
-        co_return smtp::AuthVerdict{
-            smtp::AuthVerdict::Kind::Banned, {}, format_utc(*outcome.banned_until)};
+        // The failure that imposed the ban is still the account's: its owner hears of both.
+        co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, {},
+                                    format_utc(*outcome.banned_until), verdict.account,
+                                    verdict.cause};
     }
     co_await pause_for(outcome.delay);
     co_return verdict;
@@ -208,17 +223,20 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::scram_proof_checked(
         ok ? "" : " reason=auth_failed cause=", ok ? "" : log::safe(result.failure_cause, 40));
     if (ok) {
         failures_.record_success(info.peer_ip, result.username);
-        co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, result.login, {}};
+        co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, result.login, {}, {}, {}};
     }
     auto outcome = failures_.record_failure(info.peer_ip, result.username);
     if (outcome.banned_until) {
         spdlog::warn("session={} ip={} event=ip_banned reason=ip_banned until=\"{}\"",
                      info.session_id, info.peer_ip, format_utc(*outcome.banned_until));
-        co_return smtp::AuthVerdict{
-            smtp::AuthVerdict::Kind::Banned, {}, format_utc(*outcome.banned_until)};
+        co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, {},
+                                    format_utc(*outcome.banned_until), result.login,
+                                    result.failure_cause};
     }
     co_await pause_for(outcome.delay);
-    co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, {}, {}};
+    // result.login is the real account even when the proof failed (mock credentials: "").
+    co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, {}, {}, result.login,
+                                result.failure_cause};
 }
 
 awaitable<smtp::EffectResult> SmtpBackendImpl::check_sender(smtp::CheckSender request,
@@ -226,6 +244,17 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_sender(smtp::CheckSender re
     // Issue #3 part 5: its own address, aliases that point to it, and send-as grants.
     std::string address = request.mailbox.address();
     smtp::SenderVerdict verdict;
+    // Issue #5: the hourly limit comes first; a login over it sends nothing, whatever the sender.
+    if (auto limited = send_rate_.check(request.login, std::chrono::system_clock::now())) {
+        spdlog::info(
+            "session={} ip={} listener={} event=sender_refused reason=rate_limited user={} "
+            "count={} limit={}",
+            info.session_id, info.peer_ip, info.listener, log::safe(request.login, 100),
+            limited->count, limited->limit);
+        verdict.rate_limited =
+            smtp::SenderVerdict::RateLimit{limited->count, limited->limit, format_utc(limited->until)};
+        co_return verdict;
+    }
     try {
         auto decide = [this, &request, &address] {
             smtp::SenderVerdict v;
@@ -244,7 +273,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_sender(smtp::CheckSender re
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
-        verdict = {false, request.login};
+        verdict = {false, request.login, std::nullopt};
     }
     if (!verdict.ok)
         spdlog::info(
@@ -268,6 +297,12 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
             return policy::decide_recipient_targets(check.mailbox, client, directory_);
         };
         auto decision = co_await net::offload(blocking_, decide);
+        auto verdict = policy::to_verdict(decision);
+        auto refine = [this, &check, &info, &verdict] {
+            refine_recipient_verdict(check, info.listener, verdict);
+            return true;  // offload() needs a value
+        };
+        co_await net::offload(blocking_, refine);
         if (decision.via_trusted_network)
             spdlog::info(
                 "session={} ip={} listener={} event=relay_allowed reason=trusted_network rcpt={}",
@@ -276,12 +311,90 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
         if (!decision.note.empty())
             spdlog::warn("session={} event=admin_hint rcpt={} note=\"{}\"", info.session_id,
                          log::safe(check.mailbox.address(), 100), log::safe(decision.note, 300));
-        co_return policy::to_verdict(decision);
+        co_return verdict;
     } catch (const std::exception& e) {
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
-        co_return smtp::RecipientVerdict{smtp::RecipientVerdict::Kind::TempFail, {}, {}};
+        co_return smtp::RecipientVerdict{smtp::RecipientVerdict::Kind::TempFail, {}, {}, false, {}, {}};
     }
+}
+
+void SmtpBackendImpl::refine_recipient_verdict(const smtp::CheckRecipient& check,
+                                               const std::string& listener,
+                                               smtp::RecipientVerdict& verdict) {
+    using Kind = smtp::RecipientVerdict::Kind;
+    if (verdict.kind == Kind::NotLocal && check.login.empty()) {
+        // The port-25 detector (issue #5 part 3): relaying from a hosted sender is a mail
+        // client on the wrong port; its owner is told (user notices) when the account exists.
+        auto at = check.sender.rfind('@');
+        if (at != std::string::npos && directory_.is_local_domain(check.sender.substr(at + 1))) {
+            verdict.sender_hosted = true;
+            if (auto user = directory_.find_user(check.sender)) verdict.sender_account = user->address;
+            return;
+        }
+        // Otherwise a server delivering to a domain whose MX is us, but which nobody set up:
+        // the admin's mistake, not the sender's; the sender retries (451 4.3.5) meanwhile.
+        const std::string& domain = check.mailbox.domain;
+        if (listener == "mx" && !domain.empty() && domain.front() != '[' &&
+            mx_points_here(domain)) {
+            verdict.kind = Kind::DomainNotHosted;
+            spdlog::warn(
+                "event=admin_alert reason=domain_not_hosted domain={} rcpt={} note=\"the "
+                "domain's MX points to {} but it is not set up here: mailwarden domain add {}\"",
+                log::safe(domain, 100), log::safe(check.mailbox.address(), 100),
+                refusals_.hostname, log::safe(domain, 100));
+        }
+        return;
+    }
+    if (verdict.kind != Kind::Accept || refusals_.mailbox_quota == 0) return;
+    // mailbox.quota: refused at RCPT (452 4.2.2, the sender retries) when a mailbox the address
+    // leads to is full. For an alias that holds back its other members too: accepting the
+    // message for only some of them would drop it for the full one after a 250.
+    std::vector<std::string> targets = verdict.targets;
+    if (targets.empty()) targets.push_back(verdict.canonical);
+    for (const auto& target : targets) {
+        if (delivery::mailbox_bytes(refusals_.mail_root, target) < refusals_.mailbox_quota)
+            continue;
+        verdict.kind = Kind::MailboxFull;
+        verdict.account = target;
+        return;
+    }
+}
+
+bool SmtpBackendImpl::mx_points_here(const std::string& domain_in) {
+    if (!refusals_.resolver || refusals_.hostname.empty()) return false;
+    std::string domain = domain_in;
+    for (char& c : domain)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(mx_cache_mu_);
+        auto it = mx_cache_.find(domain);
+        if (it != mx_cache_.end() && it->second.expires > now) return it->second.here;
+        if (mx_cache_.size() >= 10'000) mx_cache_.clear();  // bounded; refilled on demand
+    }
+    auto answer = refusals_.resolver->resolve_destination(domain);
+    bool here = false;
+    auto ttl = std::chrono::minutes(1);
+    if (answer.wait_for(std::chrono::seconds(3)) == std::future_status::ready) {
+        auto result = answer.get();
+        if (result) {
+            ttl = std::chrono::minutes(10);
+            for (const auto& host : result->hosts) {
+                std::string name = host.name;
+                if (!name.empty() && name.back() == '.') name.pop_back();
+                for (char& c : name)
+                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+                std::string ours = refusals_.hostname;
+                for (char& c : ours)
+                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+                if (!result->implicit_mx && name == ours) here = true;
+            }
+        }
+    }
+    std::lock_guard lock(mx_cache_mu_);
+    mx_cache_[domain] = MxVerdict{here, now + ttl};
+    return here;
 }
 
 awaitable<smtp::EffectResult> SmtpBackendImpl::commit(smtp::CommitMessage message,
@@ -300,6 +413,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::commit(smtp::CommitMessage messag
     envelope.eight_bit = message.params.body == smtp::BodyType::EightBitMime;
     auto size = message.data.size();
     auto rcpts = envelope.recipients.size();
+    const std::string login = envelope.login;
     auto from = log::safe(envelope.sender);
     auto outcome = co_await async_commit(spool_, std::move(envelope), std::move(message.data));
     if (!outcome.ok) {
@@ -309,6 +423,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::commit(smtp::CommitMessage messag
     }
     spdlog::info("session={} ip={} event=queued id={} from=<{}> nrcpt={} size={}", info.session_id,
                  info.peer_ip, outcome.queue_id, from, rcpts, size);
+    if (!login.empty()) send_rate_.record(login, std::chrono::system_clock::now());
     co_return smtp::CommitVerdict{true, outcome.queue_id};
 }
 

@@ -4,13 +4,37 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+
 #include "auth/failure_tracker.hpp"
 #include "auth/scram_crypto.hpp"
+#include "decision/decision_log.hpp"
+#include "delivery/mx_resolver.hpp"
 #include "directory/directory.hpp"
 #include "net/smtp_connection.hpp"
+#include "policy/send_rate.hpp"
 #include "spool/spool.hpp"
 
 namespace mw::server {
+
+// Issue #5: where refusals are recorded, and the per-user limits behind two of their causes.
+struct RefusalServices {
+    decision::DecisionLog* log = nullptr;  // null: tokens are still given, nothing is written
+    // A refusal attributed to a hosted account (Decision::account set): the user notices hook.
+    // Called on the I/O thread: must not block.
+    std::function<void(const decision::Decision&)> on_attributed;
+    std::size_t max_messages_per_hour = 0;  // 0: no limit
+    std::uint64_t mailbox_quota = 0;        // bytes; 0: no limit
+    std::filesystem::path mail_root;        // where the Maildirs are (mailbox.quota)
+    // The port-25 detector's admin alert: mail from a server for a domain whose MX is this
+    // host (server.hostname) but which is not set up gets 451 4.3.5, not a relay refusal.
+    // Null (a relay host is configured, so no MX lookups): the check is off.
+    delivery::MxResolver* resolver = nullptr;
+    std::string hostname;
+};
 
 class SmtpBackendImpl final : public net::SmtpBackend {
 public:
@@ -21,16 +45,21 @@ public:
     // RCPT latency going from 2 ms to seconds on a shared pool).
     SmtpBackendImpl(directory::Directory& directory, spool::Spool& spool,
                     boost::asio::thread_pool& blocking, boost::asio::thread_pool& password_checks,
-                    auth::FailureTracker& failures, std::vector<auth::Cidr> trusted_networks = {})
+                    auth::FailureTracker& failures, std::vector<auth::Cidr> trusted_networks = {},
+                    RefusalServices refusals = {})
         : directory_(directory),
           spool_(spool),
           blocking_(blocking),
           password_checks_(password_checks),
           failures_(failures),
-          trusted_networks_(std::move(trusted_networks)) {}
+          trusted_networks_(std::move(trusted_networks)),
+          refusals_(std::move(refusals)),
+          send_rate_(refusals_.max_messages_per_hour) {}
 
     boost::asio::awaitable<smtp::EffectResult> perform(smtp::Effect effect,
                                                        const net::ConnectionInfo& info) override;
+    void record_refusal(smtp::Reply& reply, const net::ConnectionInfo& info,
+                        const net::SessionFacts& facts) override;
 
 private:
     boost::asio::awaitable<smtp::EffectResult> check_recipient(smtp::CheckRecipient check,
@@ -45,6 +74,12 @@ private:
                                                             const net::ConnectionInfo& info);
     boost::asio::awaitable<smtp::EffectResult> commit(smtp::CommitMessage message,
                                                       const net::ConnectionInfo& info);
+    // Blocking (directory, Maildir sizes): the port-25 detector and mailbox.quota.
+    void refine_recipient_verdict(const smtp::CheckRecipient& check, const std::string& listener,
+                                  smtp::RecipientVerdict& verdict);
+    // Does the domain's MX point at this host? Cached (10 min; 1 min when DNS failed), waits
+    // at most 3 s. Blocking.
+    bool mx_points_here(const std::string& domain);
 
     directory::Directory& directory_;
     spool::Spool& spool_;
@@ -52,20 +87,19 @@ private:
     boost::asio::thread_pool& password_checks_;
     auth::FailureTracker& failures_;
     const std::vector<auth::Cidr> trusted_networks_;
+    const RefusalServices refusals_;
+    policy::SendRateLimiter send_rate_;
+    struct MxVerdict {
+        bool here = false;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::mutex mx_cache_mu_;
+    std::unordered_map<std::string, MxVerdict> mx_cache_;
     auth::OpensslScramCrypto scram_crypto_;  // stateless: safe from the blocking pool threads
 };
 
 // "2026-11-24 15:30 UTC": when a ban ends, for replies and logs.
 std::string format_utc(std::chrono::system_clock::time_point when);
-
-// The password check: a user that does not exist costs the same hash verification as one that
-// does, so response times do not reveal which accounts exist.
-struct PasswordCheck {
-    smtp::AuthVerdict verdict;
-    bool user_exists = false;  // for the log only: the reply never tells
-};
-PasswordCheck check_password(const std::string& username, const std::string& password,
-                             directory::Directory& directory);
 
 // The SCRAM-SHA-256 credentials to run the exchange on: the user's own, or mock ones (derived
 // from the directory's secret and the lower-cased username, so a probe sees the same salt every

@@ -146,6 +146,14 @@ constexpr std::array<ReplyEntry, kReplyIdCount> kTable{{
      "encryption required before sending on this port: set connection security to STARTTLS (port 587) or SSL/TLS (port 465) in your mail client and turn on authentication with your full email address"},
     {R::SenderNotOwned, 553, {5, 7, 1}, "sender_not_owned",
      "<{sender}>: sender address not owned by {login}; you may send as {allowed}"},
+    {R::MailClientWrongPort, 550, {5, 7, 1}, "mail_client_wrong_port",
+     "<{rcpt}>: not sent: this port is for mail servers, and this connection is a mail client (sender <{sender}>); set the outgoing server (SMTP) of your mail client to port 465 (SSL/TLS) or 587 (STARTTLS) with authentication on, using your full email address and password"},
+    {R::DomainNotHosted, 451, {4, 3, 5}, "domain_not_hosted",
+     "<{rcpt}>: {domain} points its mail here, but it is not set up on this server yet; the administrator has been alerted, your server will retry"},
+    {R::RateLimited, 451, {4, 7, 1}, "rate_limited",
+     "sending limit reached: {login} has sent {count} messages in the last hour and the limit is {limit}; nothing was sent, try again after {until} or ask your administrator to raise the limit"},
+    {R::MailboxFull, 452, {4, 2, 2}, "mailbox_full",
+     "<{rcpt}>: the recipient's mailbox is full; the message was not accepted for this recipient, your server will retry, or tell the recipient to delete some mail"},
 }};
 // clang-format on
 
@@ -218,7 +226,12 @@ const ReplyEntry& reply_entry(ReplyId id) {
 
 Reply make_reply(ReplyId id, ReplyArgs args) {
     const auto& entry = reply_entry(id);
-    Reply reply{id, entry.code, entry.esc, {fill(entry.text, args)}, entry.reason, false, {}};
+    Reply reply;
+    reply.id = id;
+    reply.code = entry.code;
+    reply.esc = entry.esc;
+    reply.lines = {fill(entry.text, args)};
+    reply.reason = entry.reason;
     // RFC 5321 §3.8: 421 means the server closes the channel; 221 answers QUIT.
     reply.close_after = entry.code == 421 || entry.code == 221;
     return reply;
@@ -241,6 +254,7 @@ std::string render(const Reply& reply) {
         std::string line = code + (last ? ' ' : '-');
         if (!esc.empty()) line += esc + ' ';
         line += reply.lines[i];
+        if (last && !reply.ref.empty()) line += " ref=" + reply.ref;
         out += wrap(line, code + '-' + (esc.empty() ? "" : esc + ' '), kMaxReplyLine - 2, last);
     }
     return out;

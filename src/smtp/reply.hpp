@@ -101,13 +101,18 @@ enum class ReplyId : std::uint16_t {
     AuthRequired,           // 530 5.7.0
     TlsRequired,            // 530 5.7.0
     SenderNotOwned,         // 553 5.7.1 {sender} {login} {allowed}
+    // issue #5: the causes behind the "please turn on SMTP authentication" support ticket
+    MailClientWrongPort,    // 550 5.7.1 {rcpt} {sender}
+    DomainNotHosted,        // 451 4.3.5 {rcpt} {domain}
+    RateLimited,            // 451 4.7.1 {login} {count} {limit} {until}
+    MailboxFull,            // 452 4.2.2 {rcpt}
     // keep last: the number of ids (the table test checks every id has one entry)
     Count_,
 };
 inline constexpr std::size_t kReplyIdCount = static_cast<std::size_t>(ReplyId::Count_);
 
 struct ReplyEntry {
-    ReplyId id;
+    ReplyId id = ReplyId::Ok;
     std::uint16_t code;
     EnhancedCode esc;
     std::string_view reason;  // stable log key, e.g. "unknown_user"
@@ -115,7 +120,7 @@ struct ReplyEntry {
 };
 
 struct Reply {
-    ReplyId id;
+    ReplyId id = ReplyId::Ok;
     std::uint16_t code = 0;
     EnhancedCode esc;
     std::vector<std::string> lines;  // text of each line, without code/esc prefix
@@ -123,6 +128,14 @@ struct Reply {
     bool close_after = false;        // 421/221: close the connection after sending
     std::string command;             // the client's verb this answers ("" for greeting/timeout),
                                      // for the log line; client bytes, so log it escaped
+    // For the decision log (src/decision) of a refusal; all optional.
+    std::string subject;  // the address the refusal is about (client bytes: log it escaped)
+    std::string account;  // the hosted account it is attributed to (user notices), or ""
+    std::string detail;   // finer cause the client must not see (wrong_password, unknown_user)
+    // Reference token (RFC-less, ours): the driver sets it on every refusal it sends, render()
+    // appends " ref=TOKEN" to the last line, and the decision log keeps the same token, so the
+    // user can quote it and `mailwarden explain --ref` finds the decision.
+    std::string ref;
 };
 
 using ReplyArgs = std::initializer_list<std::pair<std::string_view, std::string_view>>;

@@ -123,6 +123,10 @@ Step Session::on_timeout() {
     return s.take_step();
 }
 
+const std::string& Session::login() const noexcept {
+    static const std::string none;
+    return impl_->login ? *impl_->login : none;
+}
 bool Session::effect_pending() const noexcept {
     return impl_->pending != Impl::Pending::None;
 }

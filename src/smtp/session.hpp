@@ -69,14 +69,30 @@ struct TransactionFacts {
 // ---- effects: the session asks, the driver answers with the matching result ----
 struct CheckRecipient {
     Mailbox mailbox;
-    std::string login;  // the authenticated user; empty when the session is not authenticated
+    std::string login;   // the authenticated user; empty when the session is not authenticated
+    std::string sender;  // MAIL FROM address ("" for the null sender): the port-25 detector
 };
 struct RecipientVerdict {
     // AcceptRelay: not hosted here, accepted for an authenticated user (outbound delivery).
-    enum class Kind { Accept, UnknownUser, NotLocal, TempFail, AcceptRelay } kind = Kind::TempFail;
+    // DomainNotHosted: not hosted, but its MX points here (set-up forgotten: admin alert).
+    // MailboxFull: a local mailbox over its quota (temporary: the sender retries).
+    enum class Kind {
+        Accept,
+        UnknownUser,
+        NotLocal,
+        TempFail,
+        AcceptRelay,
+        DomainNotHosted,
+        MailboxFull
+    } kind = Kind::TempFail;
     std::string canonical;  // the directory's canonical address when accepted
     // An alias with several mailboxes: every one of them gets the message (canonical unused).
     std::vector<std::string> targets;
+    // NotLocal on the MX listener: MAIL FROM is in a hosted domain, so this is a mail client on
+    // the wrong port (issue #5 part 3); sender_account is that sender's account when it exists.
+    bool sender_hosted = false;
+    std::string sender_account;
+    std::string account;  // MailboxFull: the full account (user notices, decision log)
 };
 
 // SMTP AUTH (RFC 4954): check a username and password. The session has already refused
@@ -116,6 +132,11 @@ struct AuthVerdict {
     enum class Kind { Ok, BadCredentials, TempFail, Banned } kind = Kind::TempFail;
     std::string login;         // canonical address when Ok
     std::string banned_until;  // human time when Banned ("2026-11-24 15:30 UTC")
+    // On failure: the existing account whose password was wrong ("" for an unknown user), and
+    // the finer cause for the decision log ("wrong_password", "unknown_user", ...). The reply
+    // text is the same either way (no account enumeration).
+    std::string account;
+    std::string cause;
 };
 
 // MAIL FROM of an authenticated session: may this login use this sender address?
@@ -127,6 +148,12 @@ struct CheckSender {
 struct SenderVerdict {
     bool ok = false;
     std::string allowed;  // what the login may use, for the refusal text
+    // Set instead when the login reached its hourly sending limit (451 4.7.1, issue #5).
+    struct RateLimit {
+        std::size_t count = 0, limit = 0;
+        std::string until;  // human time when the next message is allowed
+    };
+    std::optional<RateLimit> rate_limited;
 };
 
 struct CommitMessage {
@@ -178,6 +205,8 @@ public:
     Step on_timeout();
 
     bool effect_pending() const noexcept;
+    // The authenticated user ("" before AUTH), for the decision log of refusals.
+    const std::string& login() const noexcept;
     State state() const noexcept;
     // How long the driver may wait for the next bytes in the current state.
     std::chrono::seconds read_timeout() const noexcept;

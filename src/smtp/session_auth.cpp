@@ -17,6 +17,15 @@ namespace {
 
 constexpr std::string_view kScram = "SCRAM-SHA-256";
 
+// A failed or blocked login, with what the decision log and the user notice need: who tried,
+// the real account behind it (only the backend knows) and the finer cause.
+Reply attributed(Reply reply, const std::string& username, const AuthVerdict& verdict) {
+    reply.subject = username;
+    reply.account = verdict.account;
+    reply.detail = verdict.cause;
+    return reply;
+}
+
 // RFC 4954 §4: the session-level reply to a SASL decoding problem.
 Reply sasl_error_reply(sasl::Error error, std::string_view mechanism) {
     switch (error) {
@@ -40,8 +49,10 @@ bool Session::Impl::auth_offered() const {
 
 void Session::Impl::handle(const Auth& cmd) {
     if (login) return emit(make_reply(ReplyId::AuthAlreadyDone, {{"login", *login}}));
-    if (config.listener == ListenerKind::Mx && !config.auth_on_mx)
+    if (config.listener == ListenerKind::Mx && !config.auth_on_mx) {
+        mail_client_seen = true;
         return emit(make_reply(ReplyId::AuthNotAvailable));
+    }
     if (!auth_offered()) return emit(make_reply(ReplyId::AuthNeedsTls));
     if (!helo) return emit(make_reply(ReplyId::NeedHelo, {{"command", "AUTH"}}));
     if (txn) return emit(make_reply(ReplyId::AuthInTransaction));
@@ -91,6 +102,7 @@ void Session::Impl::auth_response(std::string_view line) {
 void Session::Impl::finish_auth(std::string mechanism, std::string username, std::string password,
                                 std::string authzid) {
     // The most common misconfiguration: "alice" instead of "alice@example.org".
+    auth_subject = username;
     if (username.find('@') == std::string::npos)
         return emit(make_reply(ReplyId::AuthShortUsername, {{"username", username}}));
     if (!authzid.empty() && authzid != username)
@@ -115,12 +127,13 @@ void Session::Impl::resume_auth(const AuthVerdict& verdict) {
             login = verdict.login;
             return emit(make_reply(ReplyId::AuthOk, {{"login", verdict.login}}));
         case Kind::BadCredentials:
-            return emit(make_reply(ReplyId::AuthFailed));
+            return emit(attributed(make_reply(ReplyId::AuthFailed), auth_subject, verdict));
         case Kind::TempFail:
             return emit(make_reply(ReplyId::AuthTempFail));
         case Kind::Banned:
-            return close(
-                make_reply(ReplyId::IpBanned, {{"ip", peer.ip}, {"until", verdict.banned_until}}));
+            return close(attributed(
+                make_reply(ReplyId::IpBanned, {{"ip", peer.ip}, {"until", verdict.banned_until}}),
+                auth_subject, verdict));
     }
     emit(make_reply(ReplyId::AuthTempFail));
 }
@@ -158,6 +171,7 @@ void Session::Impl::scram_client_first(const std::string& message) {
         return emit(make_reply(ReplyId::AuthMalformed, {{"mechanism", kScram}}));
     }
     // The same username rules as PLAIN: the full address, and no login on behalf of another.
+    auth_subject = first->username;
     if (first->username.find('@') == std::string::npos) {
         scram.reset();
         return emit(make_reply(ReplyId::AuthShortUsername, {{"username", first->username}}));

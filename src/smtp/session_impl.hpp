@@ -86,6 +86,10 @@ struct Session::Impl {
     };
     AuthStep auth_step = AuthStep::None;
     std::string auth_username;  // LOGIN: the username while the password is asked for
+    std::string auth_subject;   // the username being verified, for the refusal's decision log
+    // Port-25 detector (issue #5 part 3): the client tried AUTH on the MX listener, so it is a
+    // mail client on the wrong port, and its relay refusals say so.
+    bool mail_client_seen = false;
     // A SCRAM-SHA-256 exchange in progress (RFC 5802 §5); reset when it ends either way.
     struct ScramExchange {
         explicit ScramExchange(sasl::ScramCrypto& crypto) : server(crypto) {}
@@ -107,6 +111,7 @@ struct Session::Impl {
     void dispatch(std::string_view line);
     void refuse_parse(std::string_view line, const ParseError& error);
     void emit(Reply reply);
+    void refuse_relay(const RecipientVerdict& verdict);
     void close(Reply reply);
     std::string host() const { return config.hostname; }
 

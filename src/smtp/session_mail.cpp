@@ -54,9 +54,19 @@ void Session::Impl::resume_sender(const SenderVerdict& verdict) {
     auto cmd = std::move(*pending_mail);
     pending_mail.reset();
     if (verdict.ok) return start_transaction(cmd);
-    emit(make_reply(ReplyId::SenderNotOwned, {{"sender", cmd.reverse_path.mailbox.address()},
-                                              {"login", login.value_or("")},
-                                              {"allowed", verdict.allowed}}));
+    if (verdict.rate_limited) {
+        const auto& limit = *verdict.rate_limited;
+        return emit(make_reply(ReplyId::RateLimited, {{"login", login.value_or("")},
+                                                      {"count", std::to_string(limit.count)},
+                                                      {"limit", std::to_string(limit.limit)},
+                                                      {"until", limit.until}}));
+    }
+    auto reply = make_reply(ReplyId::SenderNotOwned, {{"sender", cmd.reverse_path.mailbox.address()},
+                                                      {"login", login.value_or("")},
+                                                      {"allowed", verdict.allowed}});
+    reply.subject = cmd.reverse_path.mailbox.address();
+    reply.account = login.value_or("");
+    emit(std::move(reply));
 }
 
 void Session::Impl::handle(const RcptTo& cmd) {
@@ -73,7 +83,9 @@ void Session::Impl::handle(const RcptTo& cmd) {
     }
     pending_rcpt = std::move(address);
     pending = Pending::Recipient;
-    step.effect = CheckRecipient{cmd.forward_path.mailbox, login.value_or("")};
+    step.effect = CheckRecipient{cmd.forward_path.mailbox, login.value_or(""),
+                                 txn->reverse_path.null ? std::string()
+                                                        : txn->reverse_path.mailbox.address()};
 }
 
 void Session::Impl::resume_recipient(const RecipientVerdict& verdict) {
@@ -98,12 +110,44 @@ void Session::Impl::resume_recipient(const RecipientVerdict& verdict) {
         case Kind::UnknownUser:
             return emit(make_reply(ReplyId::UnknownUser, rcpt));
         case Kind::NotLocal:
-            return emit(
-                make_reply(ReplyId::RelayDenied, {{"rcpt", pending_rcpt}, {"ip", peer.ip}}));
+            return refuse_relay(verdict);
         case Kind::TempFail:
             return emit(make_reply(ReplyId::RecipientTempFail, rcpt));
+        case Kind::DomainNotHosted: {
+            auto at = pending_rcpt.rfind('@');
+            std::string domain = at == std::string::npos ? "" : pending_rcpt.substr(at + 1);
+            auto reply = make_reply(ReplyId::DomainNotHosted,
+                                    {{"rcpt", pending_rcpt}, {"domain", domain}});
+            reply.subject = pending_rcpt;
+            return emit(std::move(reply));
+        }
+        case Kind::MailboxFull: {
+            auto reply = make_reply(ReplyId::MailboxFull, rcpt);
+            reply.subject = pending_rcpt;
+            reply.account = verdict.account;
+            return emit(std::move(reply));
+        }
     }
     emit(make_reply(ReplyId::RecipientTempFail, rcpt));
+}
+
+// Issue #5 part 3, the port-25 mail-client detector: on the MX listener, a client that tried
+// AUTH, or that sends from a hosted domain to another domain, is a mail client set to the wrong
+// port, and is told which port to use. Everyone else (a stranger relaying) gets the classic
+// relay refusal, which also explains authentication.
+void Session::Impl::refuse_relay(const RecipientVerdict& verdict) {
+    std::string sender = txn->reverse_path.null ? "" : txn->reverse_path.mailbox.address();
+    // With auth.on_mx the admin lets mail clients log in on this port: then the classic text,
+    // which tells them to turn authentication on, is the right one.
+    bool mail_client = config.listener == ListenerKind::Mx && !config.auth_on_mx &&
+                       (mail_client_seen || verdict.sender_hosted);
+    auto reply = mail_client ? make_reply(ReplyId::MailClientWrongPort,
+                                          {{"rcpt", pending_rcpt}, {"sender", sender}})
+                             : make_reply(ReplyId::RelayDenied,
+                                          {{"rcpt", pending_rcpt}, {"ip", peer.ip}});
+    reply.subject = mail_client ? sender : pending_rcpt;
+    reply.account = verdict.sender_account;
+    emit(std::move(reply));
 }
 
 }  // namespace mw::smtp

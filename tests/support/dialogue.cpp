@@ -73,6 +73,13 @@ std::string Fixture::apply(std::string_view line) {
         domains.insert(lower(w[1].substr(w[1].rfind('@') + 1)));
     } else if (key == "tempfail" && ok) {
         tempfail.insert(lower(w[1]));
+    } else if (key == "mailbox-full" && ok) {
+        full.insert(lower(w[1]));
+    } else if (key == "rate-limited" && w.size() >= 4) {
+        std::size_t count = 0, limit = 0;
+        ok = parse_number(w[1], count) && parse_number(w[2], limit);
+        auto until = std::string(line.substr(line.find(w[3])));
+        rate_limit = smtp::SenderVerdict::RateLimit{count, limit, until};
     } else if (key == "max-recipients" && ok) {
         ok = parse_number(w[1], limits.max_recipients);
     } else if (key == "max-size" && ok) {
@@ -104,12 +111,12 @@ std::string Fixture::apply(std::string_view line) {
         ok = crypto != nullptr;
         if (ok) crypto->fixed_nonce = w[1];
     } else if (key == "auth-tempfail") {
-        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::TempFail, "", ""};
+        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::TempFail, "", "", "", ""};
         ok = true;
     } else if (key == "banned" && ok) {
         // The rest of the line is the end of the block as the backend would word it.
         auto until = std::string(line.substr(line.find_first_not_of(' ', key.size())));
-        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, "", until};
+        auth_override = smtp::AuthVerdict{smtp::AuthVerdict::Kind::Banned, "", until, "", ""};
     } else if (key == "owns" && w.size() >= 3) {
         owns.insert({lower(w[1]), lower(w[2])});
     } else if (key == "commit-fails") {
@@ -128,9 +135,13 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
     if (const auto* auth = std::get_if<smtp::VerifyCredentials>(&effect)) {
         if (fixture_->auth_override) return *fixture_->auth_override;
         auto it = fixture_->passwords.find(lower(auth->username));
-        if (it == fixture_->passwords.end() || it->second != auth->password)
-            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", ""};
-        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, it->first, ""};
+        if (it == fixture_->passwords.end())
+            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", "", "",
+                                     "unknown_user"};
+        if (it->second != auth->password)
+            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", "", it->first,
+                                     "wrong_password"};
+        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, it->first, "", "", ""};
     }
     if (const auto* lookup = std::get_if<smtp::LookupScramCredentials>(&effect)) {
         using V = smtp::ScramCredentialsVerdict;
@@ -157,9 +168,10 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
     if (const auto* proof = std::get_if<smtp::ScramProofChecked>(&effect)) {
         if (fixture_->auth_override) return *fixture_->auth_override;
         if (proof->proof_ok)
-            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, proof->login, ""};
+            return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, proof->login, "", "", ""};
         scram_failures_.push_back(proof->failure_cause);
-        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", ""};
+        return smtp::AuthVerdict{smtp::AuthVerdict::Kind::BadCredentials, "", "", proof->login,
+                                 proof->failure_cause};
     }
     if (const auto* sender = std::get_if<smtp::CheckSender>(&effect)) {
         // Like the directory: own address first, then the grants (sorted by the set).
@@ -169,21 +181,34 @@ smtp::EffectResult FakeServices::answer(const smtp::Effect& effect) {
         std::string allowed = sender->login;
         for (const auto& [login, owned] : fixture_->owns)
             if (login == sender->login) allowed += ", " + owned;
-        return smtp::SenderVerdict{ok, allowed};
+        if (fixture_->rate_limit) return smtp::SenderVerdict{false, "", fixture_->rate_limit};
+        return smtp::SenderVerdict{ok, allowed, std::nullopt};
     }
     if (const auto* check = std::get_if<smtp::CheckRecipient>(&effect)) {
         ++recipient_checks_;
         auto address = lower(check->mailbox.address());
-        if (fixture_->tempfail.count(address))
-            return smtp::RecipientVerdict{Kind::TempFail, "", {}};
-        if (auto it = fixture_->users.find(address); it != fixture_->users.end()) {
-            return smtp::RecipientVerdict{Kind::Accept, it->second, {}};
+        smtp::RecipientVerdict v;
+        if (fixture_->tempfail.count(address)) {
+            v.kind = Kind::TempFail;
+        } else if (auto it = fixture_->users.find(address); it != fixture_->users.end()) {
+            v.kind = fixture_->full.count(address) ? Kind::MailboxFull : Kind::Accept;
+            v.canonical = it->second;
+            if (v.kind == Kind::MailboxFull) v.account = it->second;
+        } else if (fixture_->domains.count(lower(check->mailbox.domain))) {
+            v.kind = Kind::UnknownUser;
+        } else if (!check->login.empty()) {
+            v.kind = Kind::AcceptRelay;
+        } else {
+            // Like the real backend's port-25 detector: a hosted sender relaying is a mail client.
+            v.kind = Kind::NotLocal;
+            auto sender = lower(check->sender);
+            auto at = sender.rfind('@');
+            v.sender_hosted =
+                at != std::string::npos && fixture_->domains.count(sender.substr(at + 1)) > 0;
+            if (v.sender_hosted && fixture_->users.count(sender))
+                v.sender_account = fixture_->users.at(sender);
         }
-        if (fixture_->domains.count(lower(check->mailbox.domain))) {
-            return smtp::RecipientVerdict{Kind::UnknownUser, "", {}};
-        }
-        if (!check->login.empty()) return smtp::RecipientVerdict{Kind::AcceptRelay, "", {}};
-        return smtp::RecipientVerdict{Kind::NotLocal, "", {}};
+        return v;
     }
     commits_.push_back(std::get<smtp::CommitMessage>(effect));
     if (fixture_->commit_failure) return smtp::CommitVerdict{false, "", *fixture_->commit_failure};

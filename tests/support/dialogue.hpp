@@ -80,6 +80,8 @@ struct Fixture {
     std::map<std::string, std::string> users;            // lower-cased address -> canonical address
     std::set<std::string> domains;                       // lower-cased local domains
     std::set<std::string> tempfail;                      // lower-cased addresses
+    std::set<std::string> full;                          // @mailbox-full: over their quota
+    std::optional<smtp::SenderVerdict::RateLimit> rate_limit;  // @rate-limited COUNT LIMIT UNTIL
     std::map<std::string, std::string> passwords;        // lower-cased address -> password
     std::set<std::string> imported;                      // lower-cased: no SCRAM credentials
     std::set<std::pair<std::string, std::string>> owns;  // (login, address), lower-cased

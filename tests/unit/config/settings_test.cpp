@@ -54,6 +54,14 @@ shutdown_grace = 17
 [log]
 level = "debug"
 file = "logs/mw.log"
+decision_file = "logs/decisions.log"
+decision_max_bytes = 65536
+decision_files = 3
+decision_format = "json"
+[submission]
+max_messages_per_hour = 42
+[mailbox]
+quota = 1048576
 [spool]
 max_bytes = 18
 [tls]
@@ -126,6 +134,12 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.log_level, "debug");
     EXPECT_EQ(s.log_file, (dir_ / "logs/mw.log").string());
     EXPECT_EQ(s.spool_max_bytes, 18u);
+    EXPECT_EQ(s.decision_log_file, (dir_ / "logs/decisions.log").string());
+    EXPECT_EQ(s.decision_log_max_bytes, 65536u);
+    EXPECT_EQ(s.decision_log_files, 3u);
+    EXPECT_EQ(s.decision_log_format, "json");
+    EXPECT_EQ(s.max_messages_per_hour, 42u);
+    EXPECT_EQ(s.mailbox_quota, 1048576u);
     EXPECT_EQ(s.tls_certificate, (dir_ / "tls/cert.pem").string());
     EXPECT_EQ(s.tls_key, (dir_ / "tls/key.pem").string());
     EXPECT_EQ(s.tls_sni_directory, (dir_ / "tls/sni").string());

@@ -58,6 +58,24 @@ TEST(MaildirUniqueNames, ContainsFindsNewAndClientMovedCurFiles) {
     EXPECT_FALSE(md.contains(dir, "1.Qab", true));  // a prefix of another name is not a match
 }
 
+TEST(MaildirQuota, MailboxBytesCountsNewAndCurButNotTmp) {
+    test::TempDir root;
+    Maildir md(root.path(), real_fs_ops());
+    EXPECT_EQ(mailbox_bytes(root.path(), "bob@example.org"), 0u);  // no mailbox yet
+    std::string dir;
+    ASSERT_EQ(md.ensure(MailboxPath{"example.org", "bob"}, dir), 0);
+    ASSERT_EQ(md.write_tmp(dir, "1.Qa.mx,S=1000", "x"), 0);  // the name's size is trusted
+    ASSERT_EQ(md.publish(dir, "1.Qa.mx,S=1000"), 0);
+    ASSERT_EQ(md.write_tmp(dir, "2.Qb.mx,S=500", "y"), 0);
+    ASSERT_EQ(md.publish(dir, "2.Qb.mx,S=500"), 0);
+    std::filesystem::rename(dir + "/new/2.Qb.mx,S=500", dir + "/cur/2.Qb.mx,S=500:2,S");
+    ASSERT_EQ(md.write_tmp(dir, "3.other", std::string(77, 'z')), 0);  // no S=: stat
+    ASSERT_EQ(md.publish(dir, "3.other"), 0);
+    ASSERT_EQ(md.write_tmp(dir, "4.Qd.mx,S=9999", "in flight"), 0);  // tmp/ does not count
+    EXPECT_EQ(mailbox_bytes(root.path(), "bob@example.org"), 1577u);
+    EXPECT_EQ(mailbox_bytes(root.path(), "../escape@example.org"), 0u);
+}
+
 TEST(MaildirUniqueNames, StaleTmpFilesOfThisHostAreRemoved) {
     test::TempDir root;
     Maildir md(root.path(), real_fs_ops());

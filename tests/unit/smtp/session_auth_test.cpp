@@ -134,7 +134,7 @@ TEST(Rfc4954Auth, VerifyCredentialsEffectCarriesTheDecodedCredentials) {
     EXPECT_EQ(verify.mechanism, "PLAIN");
     EXPECT_EQ(verify.username, "alice@example.test");
     EXPECT_EQ(verify.password, "secret");
-    step = s.resume(AuthVerdict{AuthVerdict::Kind::Ok, "alice@example.test", ""});
+    step = s.resume(AuthVerdict{AuthVerdict::Kind::Ok, "alice@example.test", "", {}, {}});
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].id, ReplyId::AuthOk);
     EXPECT_EQ(step.replies[0].command, "AUTH");
@@ -173,13 +173,13 @@ TEST(Rfc4954Auth, AuthLinesMayBeLongerThan512Octets) {
     auto step = s.on_input("AUTH PLAIN " + response + "\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<VerifyCredentials>(*step.effect).password, password);
-    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", "", {}, {}});
     step = s.on_input("AUTH PLAIN\r\n");
     ASSERT_EQ(step.replies.size(), 1u);
     step = s.on_input(response + "\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<VerifyCredentials>(*step.effect).password, password);
-    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", "", {}, {}});
     step = s.on_input("NOOP " + std::string(600, 'x') + "\r\n");
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].id, ReplyId::CommandLineTooLong);
@@ -193,18 +193,18 @@ TEST(Rfc6409Relay, CheckRecipientCarriesTheLoginAndAcceptRelayIs250) {
     RecordProperty("rfc", "6409 3.1");
     auto s = tls_session(submission_config());
     s.on_input(std::string(kAlicePlain) + "\r\n");
-    s.resume(AuthVerdict{AuthVerdict::Kind::Ok, "alice@example.test", ""});
+    s.resume(AuthVerdict{AuthVerdict::Kind::Ok, "alice@example.test", "", {}, {}});
     auto step = s.on_input("MAIL FROM:<Alice@Example.test>\r\n");
     ASSERT_TRUE(step.effect.has_value());
     const auto& sender = std::get<CheckSender>(*step.effect);
     EXPECT_EQ(sender.login, "alice@example.test");
     EXPECT_EQ(sender.mailbox.address(), "Alice@Example.test");
     EXPECT_FALSE(sender.null_sender);
-    step = s.resume(SenderVerdict{true, ""});
+    step = s.resume(SenderVerdict{true, "", std::nullopt});
     step = s.on_input("RCPT TO:<friend@elsewhere.example>\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<CheckRecipient>(*step.effect).login, "alice@example.test");
-    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::AcceptRelay, "", {}});
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::AcceptRelay, "", {}, false, {}, {}});
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].code, 250);
     EXPECT_EQ(step.replies[0].esc.detail, 5);
@@ -306,7 +306,7 @@ TEST(Rfc7677Scram, EffectsCarryTheUsernameAndTheFailureCause) {
     EXPECT_FALSE(checked.proof_ok);
     EXPECT_EQ(checked.username, "alice@example.test");
     EXPECT_EQ(checked.failure_cause, "wrong_password");
-    step = s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", ""});
+    step = s.resume(AuthVerdict{AuthVerdict::Kind::BadCredentials, "", "", {}, {}});
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].id, ReplyId::AuthFailed);
 

@@ -40,7 +40,7 @@ TEST(Rfc2920Pipelining, StopsAtRecipientEffectAndResumesWithTheRest) {
     EXPECT_EQ(std::get<CheckRecipient>(*step.effect).mailbox.address(), "x@y.example");
     EXPECT_TRUE(s.effect_pending());
     EXPECT_EQ(s.buffered_bytes(), std::string_view("NOOP\r\n").size());
-    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "x@y.example", {}});
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "x@y.example", {}, false, {}, {}});
     EXPECT_FALSE(s.effect_pending());
     ASSERT_EQ(step.replies.size(), 2u);
     EXPECT_EQ(step.replies[0].id, ReplyId::RcptOk);
@@ -168,7 +168,7 @@ TEST(Rfc5321Timeouts, ReadTimeoutFollowsTheState) {
     EXPECT_EQ(s.state(), State::Command);
     EXPECT_EQ(s.read_timeout(), std::chrono::seconds(30));
     s.on_input("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
-    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}});
+    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}, false, {}, {}});
     s.on_input("DATA\r\n");
     EXPECT_EQ(s.state(), State::Data);
     EXPECT_EQ(s.read_timeout(), std::chrono::seconds(90));
@@ -226,7 +226,7 @@ TEST(Rfc5321Commit, FailedCommitIsTemporaryAndEndsTheTransaction) {
     RecordProperty("rfc", "5321 4.2.5");
     auto s = greeted_session();
     s.on_input("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
-    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}});
+    s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "c@d.example", {}, false, {}, {}});
     auto step = s.on_input("DATA\r\nhello\r\n.\r\nRCPT TO:<c@d.example>\r\n");
     ASSERT_TRUE(step.effect.has_value());
     EXPECT_EQ(std::get<CommitMessage>(*step.effect).data, "hello\r\n");
@@ -311,12 +311,12 @@ TEST(Rfc5321Rcpt, AliasTargetsAllBecomeRecipientsOnce) {
     s.on_input("EHLO a.example\r\nMAIL FROM:<x@remote.example>\r\n");
     auto step = s.on_input("RCPT TO:<bob@example.test>\r\n");
     ASSERT_TRUE(step.effect);
-    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "bob@example.test", {}});
+    step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept, "bob@example.test", {}, false, {}, {}});
     step = s.on_input("RCPT TO:<team@example.test>\r\n");
     ASSERT_TRUE(step.effect);
     step = s.resume(RecipientVerdict{RecipientVerdict::Kind::Accept,
                                      "alice@example.test",
-                                     {"alice@example.test", "bob@example.test"}});
+                                     {"alice@example.test", "bob@example.test"}, false, {}, {}});
     ASSERT_EQ(step.replies.size(), 1u);
     EXPECT_EQ(step.replies[0].code, 250);
     s.on_input("DATA\r\n");
