@@ -93,9 +93,12 @@ std::optional<std::string> read_password(Context& ctx, const DiagnoseArgs& args)
 int run_diagnose(Context& ctx, DiagnoseArgs args) {
     apply_ports_list(args);
     check_wire_text("--user", args.user, false);
-    const std::string from = args.from.value_or(args.user);
+    // A username without @ is one of the causes to diagnose, not a usage error; it just
+    // leaves no sender address to try unless --from gives one.
+    const std::string from =
+        args.from.value_or(args.user.find('@') != std::string::npos ? args.user : "");
     const std::string to = args.to.value_or(std::string(kDefaultRecipient));
-    check_wire_text("the sender (--from, default --user)", from, true);
+    if (!from.empty()) check_wire_text("the sender (--from, default --user)", from, true);
     check_wire_text("--to", to, true);
     check_wire_text("--ehlo-name", args.ehlo_name, false);
     if (args.timeout < 1 || args.timeout > 300)

@@ -206,6 +206,7 @@ Action PortProbe::on_auth(const RemoteReply& reply) {
 // MAIL and RCPT go out even without a login: that is exactly what a mail client with
 // authentication turned off does, and the server's refusal is the symptom to explain.
 Action PortProbe::begin_envelope() {
+    if (options_.mail_from.empty()) return quit();  // no sender to try (see ProbeOptions)
     if (!clean_for_wire(options_.mail_from) || !clean_for_wire(options_.rcpt_to))
         return fail("the sender or recipient address contains characters SMTP cannot carry");
     report_.envelope_authenticated = report_.auth == AuthOutcome::Succeeded;

@@ -63,7 +63,7 @@ struct ProbeOptions {
     bool may_authenticate = true;
     // Send the password over TLS whose certificate did not check.
     bool insecure = false;
-    std::string mail_from;
+    std::string mail_from;  // empty: MAIL and RCPT are not tried (no address to send as)
     std::string rcpt_to;
 };
 

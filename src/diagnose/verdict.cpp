@@ -78,15 +78,22 @@ bool recipient_specific(const RemoteReply& r) {
            (r.esc.present() && r.esc.subject == 2);
 }
 
+// Only the codes: the verdict of the matching cause quotes the whole reply.
+std::string codes(const RemoteReply& r) {
+    std::string text = "(" + std::to_string(r.code);
+    if (r.esc.present()) text += " " + smtp::to_string(r.esc);
+    return text + ")";
+}
+
 std::string why_not_working(const PortReport& p) {
     if (!p.connected) return "no connection (" + p.connect_error + ")";
     if (p.tls && !p.tls->handshake_ok) return "TLS handshake failed (" + p.tls->handshake_error + ")";
-    if (p.greeting && p.greeting->code != 220) return "refused at connect " + quote(*p.greeting);
+    if (p.greeting && p.greeting->code != 220) return "refused at connect " + codes(*p.greeting);
     if (p.error && !p.auth_reply && !p.mail_reply) return *p.error;
-    if (p.auth == AuthOutcome::Rejected) return "login refused " + quote(*p.auth_reply);
+    if (p.auth == AuthOutcome::Rejected) return "login refused " + codes(*p.auth_reply);
     if (p.auth == AuthOutcome::NotTried) return "no login: " + p.auth_skipped;
-    if (p.mail_reply && !p.mail_reply->positive()) return "MAIL FROM refused " + quote(*p.mail_reply);
-    if (p.rcpt_reply && !p.rcpt_reply->positive()) return "RCPT TO refused " + quote(*p.rcpt_reply);
+    if (p.mail_reply && !p.mail_reply->positive()) return "MAIL FROM refused " + codes(*p.mail_reply);
+    if (p.rcpt_reply && !p.rcpt_reply->positive()) return "RCPT TO refused " + codes(*p.rcpt_reply);
     if (p.error) return *p.error;
     return "the dialogue ended early";
 }
@@ -123,16 +130,23 @@ bool any_connected(const Findings& f) {
 
 CauseVerdict blocked_ip(const Findings& f) {
     CauseVerdict v{Cause::BlockedIp, Verdict::NotChecked, {}, {}};
-    std::vector<std::string> seen;
+    // The same refusal on every port is said once, with the ports that gave it.
+    std::vector<std::pair<std::string, std::vector<std::string>>> refusals;
     bool greeted = false;
     for (const PortReport& p : f.ports) {
         if (!p.greeting) continue;
         if (p.greeting->code == 220) greeted = true;
         for (const auto* r : {&p.greeting, &p.auth_reply, &p.mail_reply, &p.rcpt_reply}) {
-            if (*r && (blocked_reply(**r) || (r == &p.greeting && (*r)->code == 554)))
-                seen.push_back(port_name(p) + " answered " + quote(**r));
+            if (!*r || !(blocked_reply(**r) || (r == &p.greeting && (*r)->code == 554))) continue;
+            const std::string text = quote(**r);
+            auto it = std::find_if(refusals.begin(), refusals.end(),
+                                   [&](const auto& entry) { return entry.first == text; });
+            if (it == refusals.end()) it = refusals.insert(refusals.end(), {text, {}});
+            it->second.push_back(port_name(p));
         }
     }
+    std::vector<std::string> seen;
+    for (const auto& [text, ports] : refusals) seen.push_back(join(ports, ", ") + " answered " + text);
     if (!seen.empty()) {
         v.verdict = Verdict::Problem;
         v.seen = join(seen, "; ");
@@ -162,6 +176,8 @@ CauseVerdict no_tls(const Findings& f) {
         }
         if (p.tls_active())
             with.push_back(port_name(p) + ": " + p.tls->session);
+        else if (p.greeting->code != 220)
+            continue;  // refused before EHLO: nothing learnt about TLS (see blocked IP)
         else if (p.starttls_reply && p.starttls_reply->code != 220)
             without.push_back(port_name(p) + ": STARTTLS refused " + quote(*p.starttls_reply));
         else if (p.tls && !p.tls->handshake_ok)
@@ -314,6 +330,10 @@ CauseVerdict wrong_password(const Findings& f) {
 
 CauseVerdict sender_not_owned(const Findings& f) {
     CauseVerdict v{Cause::SenderNotOwned, Verdict::NotChecked, {}, {}};
+    if (f.mail_from.empty()) {
+        v.seen = "no sender address to try (the username has no @): pass --from";
+        return v;
+    }
     for (const PortReport& p : f.ports) {
         if (!p.envelope_authenticated || !p.mail_reply) continue;
         if (p.mail_reply->positive()) {
@@ -337,8 +357,14 @@ CauseVerdict sender_not_owned(const Findings& f) {
     return v;
 }
 
-CauseVerdict relay_refused(const Findings& f) {
+// `auth_usable`: some port offers AUTH inside TLS. Then a refusal without a login is only the
+// symptom of a login that failed or was not tried (see those verdicts), not a cause of its own.
+CauseVerdict relay_refused(const Findings& f, bool auth_usable) {
     CauseVerdict v{Cause::RelayRefused, Verdict::NotChecked, {}, {}};
+    if (f.mail_from.empty()) {
+        v.seen = "no sender address to try (the username has no @): pass --from";
+        return v;
+    }
     const PortReport* unauth_refused = nullptr;
     const PortReport* unauth_accepted = nullptr;
     for (const PortReport& p : f.ports) {
@@ -391,6 +417,11 @@ CauseVerdict relay_refused(const Findings& f) {
                 "Ask the server's administrator to allow sending for your account.";
         return v;
     }
+    if (unauth_refused && auth_usable) {
+        v.seen = "needs a successful login; " + unauth_text(*unauth_refused) + no_auth_note +
+                 open_note;
+        return v;
+    }
     if (unauth_refused) {
         v.verdict = Verdict::Problem;
         v.seen = unauth_text(*unauth_refused) + no_auth_note + open_note;
@@ -410,7 +441,7 @@ CauseVerdict wrong_port(const Findings& f, const std::optional<WorkingSetting>& 
         if (p.works())
             good.push_back(std::to_string(p.port) + " (" + std::string(security_words(p.role)) + ")");
         else
-            bad.push_back(std::to_string(p.port) + ": " + why_not_working(p));
+            bad.push_back("port " + std::to_string(p.port) + ": " + why_not_working(p));
     }
     if (!any_connected(f)) {
         v.verdict = Verdict::Problem;
@@ -419,9 +450,9 @@ CauseVerdict wrong_port(const Findings& f, const std::optional<WorkingSetting>& 
                 "companies) block outgoing mail ports; try another network.";
         return v;
     }
-    std::string seen = good.empty() ? std::string("no port worked")
+    std::string seen = good.empty() ? "no port worked: " + join(bad, "; ")
                                     : "sending works on port " + join(good, ", ");
-    if (!bad.empty()) seen += "; not on port " + join(bad, "; ");
+    if (!good.empty() && !bad.empty()) seen += "; not on " + join(bad, "; ");
     v.seen = seen;
     if (!working) return v;  // the other verdicts say why
     const std::string use = "Use port " + std::to_string(working->port) + " with " +
@@ -464,9 +495,13 @@ Diagnosis diagnose(const Findings& f) {
     const bool logged_in = std::any_of(f.ports.begin(), f.ports.end(), [](const PortReport& p) {
         return p.auth == AuthOutcome::Succeeded;
     });
-    d.verdicts = {wrong_port(f, d.working), no_tls(f),           certificate(f),
-                  auth_off(f),              short_username(f, logged_in), wrong_password(f),
-                  sender_not_owned(f),      blocked_ip(f),       relay_refused(f)};
+    CauseVerdict auth = auth_off(f);
+    const bool auth_usable = auth.verdict == Verdict::Ok;
+    d.verdicts = {wrong_port(f, d.working),  no_tls(f),
+                  certificate(f),            std::move(auth),
+                  short_username(f, logged_in), wrong_password(f),
+                  sender_not_owned(f),       blocked_ip(f),
+                  relay_refused(f, auth_usable)};
     if (d.working)
         d.exit_code = kExitWorking;
     else if (!f.resolve_error.empty() || !any_connected(f))

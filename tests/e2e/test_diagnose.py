@@ -13,7 +13,6 @@ import tempfile
 import time
 import unittest
 
-import mwtest
 from mwtest import BINARY, Server, ServerTestCase
 
 PASSWORD = "correct horse battery"
@@ -101,10 +100,12 @@ class DiagnoseAgainstMailwarden(DiagnoseTestCase):
         self.assertIn("not tried again after another port refused the login", r.stdout)
         self.assertEqual(v["short username"], "ok")
         self.assertEqual(v["sender not owned"], "not checked")
+        # The refusal without a login is a symptom of the failed login here, not a cause.
+        self.assertEqual(v["relay refused"], "not checked")
         self.assertIn("No working setting found", r.stdout)
 
     def test_short_username(self):
-        r, v = self.diagnose("--user", "alice", "--from", "alice@example.test")
+        r, v = self.diagnose("--user", "alice")
         self.assertEqual(r.returncode, 3, r.stdout)
         self.assertEqual(v["short username"], "problem", r.stdout)
         self.assertRegex(r.stdout, r"\[problem\] +short username: +the username \"alice\" has "
@@ -112,6 +113,10 @@ class DiagnoseAgainstMailwarden(DiagnoseTestCase):
         self.assertIn("your full email address", r.stdout)
         self.assertEqual(v["wrong password"], "problem")
         self.assertIn("Fix the username first", r.stdout)
+        # No address to send as: MAIL and RCPT are not tried, and the report says how to.
+        self.assertEqual(v["sender not owned"], "not checked")
+        self.assertIn("no sender address to try (the username has no @): pass --from", r.stdout)
+        self.assertNotIn("C: MAIL", r.stdout)
 
     def test_sender_not_owned(self):
         r, v = self.diagnose("--user", "alice@example.test", "--from", "bob@example.test")
@@ -135,8 +140,10 @@ class DiagnoseAgainstMailwarden(DiagnoseTestCase):
         r, v = self.diagnose("--user", "alice@example.test")
         self.assertEqual(r.returncode, 3, r.stdout)
         self.assertEqual(v["blocked IP"], "problem", r.stdout)
-        self.assertRegex(r.stdout, r"\[problem\] +blocked IP: +port \d+ \(implicit TLS\) answered "
-                                   r"\"421 4\.7\.0 ")
+        self.assertRegex(r.stdout, r"\[problem\] +blocked IP: +port \d+ \(implicit TLS\), port \d+ "
+                                   r"\(STARTTLS\), port \d+ \(server-to-server\) answered "
+                                   r"\"421 4\.7\.0 127\.0\.0\.1 is temporarily blocked")
+        self.assertRegex(r.stdout, r"no port worked: port \d+: refused at connect \(421 4\.7\.0\)")
         self.assertIn("wait for the block to end", r.stdout)
         self.assertEqual(v["wrong password"], "not checked")
 
@@ -170,29 +177,23 @@ class DiagnoseAgainstMailwarden(DiagnoseTestCase):
         self.assertEqual(v["certificate"], "problem")
         self.assertEqual(v["wrong password"], "ok")
 
-    def test_certificate_name_mismatch(self):
-        r, v = self.diagnose("--user", "alice@example.test", host="127.0.0.1")
-        self.assertEqual(r.returncode, 3, r.stdout)
-        self.assertEqual(v["certificate"], "problem", r.stdout)
-        line = next(l for l in r.stdout.splitlines() if re.match(r"^  \[problem\] +certificate:", l))
-        self.assertIn("not issued for 127.0.0.1 (it names CN = mx.test.invalid)", line)
-        self.assertNotIn("not trusted", line)  # --ca-file made the chain check pass
 
+class OwnServerTestCase(unittest.TestCase):
+    """A server whose configuration the test changes before it starts."""
+    host = "127.0.0.1"
 
-class DiagnoseWithoutSubmissionListeners(unittest.TestCase):
-    """Only the MX listener runs: no port offers AUTH, and mail to other domains is refused."""
+    def edit_config(self, text):
+        return text
 
     def setUp(self):
         if not BINARY or not os.path.exists(BINARY):
             self.fail("MW_BINARY must point to the mailwarden binary")
         self.tmp = tempfile.mkdtemp(prefix="mw-e2e-")
-        self.server = Server(self.tmp)
+        self.server = Server(self.tmp, host=self.host)
         with open(self.server.config_path) as f:
             text = f.read()
-        for name in ("submission", "submissions"):
-            text = text.replace(f"[listeners.{name}]\n", f"[listeners.{name}]\nenabled = false\n")
         with open(self.server.config_path, "w") as f:
-            f.write(text)
+            f.write(self.edit_config(text))
         self.server.add_domain("example.test")
         self.server.add_user("alice@example.test")
         self.server.start()
@@ -202,6 +203,32 @@ class DiagnoseWithoutSubmissionListeners(unittest.TestCase):
         output = self.server.output()
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(rc, 0, "server did not exit cleanly on SIGTERM:\n" + output[-4000:])
+
+
+class DiagnoseCertificateForAnotherName(OwnServerTestCase):
+    """The self-signed certificate names localhost, 127.0.0.1 and ::1; the server listens on
+    127.0.0.2, so a client that connects by that address sees a name mismatch."""
+    host = "127.0.0.2"
+
+    def test_certificate_name_mismatch(self):
+        r = run_diagnose(self.server, "--user", "alice@example.test", host="127.0.0.2")
+        v = verdicts(r.stdout)
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertEqual(v["certificate"], "problem", r.stdout)
+        line = next(l for l in r.stdout.splitlines() if re.match(r"^  \[problem\] +certificate:", l))
+        self.assertIn("not issued for 127.0.0.2 (it names CN = mx.test.invalid)", line)
+        self.assertNotIn("not trusted", line)  # --ca-file made the chain check pass
+        self.assertIn("Use the server name the certificate is issued for", r.stdout)
+        self.assertEqual(v["wrong password"], "not checked")
+
+
+class DiagnoseWithoutSubmissionListeners(OwnServerTestCase):
+    """Only the MX listener runs: no port offers AUTH, and mail to other domains is refused."""
+
+    def edit_config(self, text):
+        for name in ("submission", "submissions"):
+            text = text.replace(f"[listeners.{name}]\n", f"[listeners.{name}]\nenabled = false\n")
+        return text
 
     def test_auth_off_and_relay_refused(self):
         r = run_diagnose(self.server, "--user", "alice@example.test")

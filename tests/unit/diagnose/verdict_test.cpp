@@ -170,6 +170,46 @@ TEST(Verdict, AuthOffEverywhereAndRelayRefusedWithoutLogin) {
     EXPECT_EQ(d.verdict(Cause::WrongPassword).verdict, Verdict::NotChecked);
 }
 
+TEST(Verdict, RefusalWithoutLoginIsOnlyASymptomWhenAuthIsOffered) {
+    auto f = findings();
+    f.ports = {play(PortRole::ImplicitTls, 465,
+                    {"220 hi\r\n", kEhloAuth, "535 5.7.8 no\r\n", "221 bye\r\n"})
+                   .report,
+               play(PortRole::Relay, 25, kPort25Relay).report};
+    auto d = diagnose(f);
+    EXPECT_EQ(d.verdict(Cause::WrongPassword).verdict, Verdict::Problem);
+    EXPECT_EQ(d.verdict(Cause::RelayRefused).verdict, Verdict::NotChecked);
+    EXPECT_NE(d.verdict(Cause::RelayRefused).seen.find("needs a successful login"),
+              std::string::npos);
+}
+
+TEST(Verdict, NoSenderAddressLeavesSenderAndRelayUnchecked) {
+    auto f = findings("alice");
+    f.mail_from.clear();
+    auto opts = options("alice");
+    opts.mail_from.clear();
+    auto got = play(PortRole::ImplicitTls, 465,
+                    {"220 hi\r\n", kEhloAuth, "235 ok\r\n", "221 bye\r\n"}, opts);
+    EXPECT_EQ(got.sent.back(), "QUIT\r\n");
+    EXPECT_FALSE(got.report.mail_reply);
+    f.ports = {got.report};
+    auto d = diagnose(f);
+    EXPECT_EQ(d.exit_code, kExitNoSetting);
+    EXPECT_EQ(d.verdict(Cause::SenderNotOwned).verdict, Verdict::NotChecked);
+    EXPECT_NE(d.verdict(Cause::SenderNotOwned).seen.find("pass --from"), std::string::npos);
+    EXPECT_EQ(d.verdict(Cause::RelayRefused).verdict, Verdict::NotChecked);
+}
+
+TEST(Verdict, BlockedOnEveryPortIsSaidOnceAndIsNotNoTls) {
+    auto f = findings();
+    f.ports = {play(PortRole::StartTls, 587, {"421 4.7.0 blocked\r\n"}).report,
+               play(PortRole::Relay, 25, {"421 4.7.0 blocked\r\n"}).report};
+    auto d = diagnose(f);
+    const auto& v = d.verdict(Cause::BlockedIp);
+    EXPECT_EQ(v.seen, "port 587 (STARTTLS), port 25 (server-to-server) answered \"421 4.7.0 blocked\"");
+    EXPECT_EQ(d.verdict(Cause::NoTls).verdict, Verdict::NotChecked);
+}
+
 TEST(Verdict, CurrentPortThatDoesNotWorkIsTheWrongPort) {
     auto f = findings();
     f.current_port = 25;
