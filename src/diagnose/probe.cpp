@@ -190,8 +190,7 @@ Action PortProbe::on_auth(const RemoteReply& reply) {
         if (state_ == State::AuthLoginUser)
             return send(sasl::encode_base64(*options_.password) + "\r\n",
                         State::AuthLoginPassword, "(password hidden)");
-        // Cancel an exchange we cannot continue (RFC 4954 §4) so the session stays usable.
-        return send("*\r\n", State::AuthLoginPassword);
+        return fail("the server asked for more than AUTH LOGIN sends (a third 334)");
     }
     report_.auth_reply = reply;
     if (reply.code == 235) {

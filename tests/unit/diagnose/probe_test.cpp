@@ -113,6 +113,15 @@ TEST(PortProbe, LoginOnlyServerGetsLoginAndARefusalIsRecorded) {
         EXPECT_EQ(line.find(sasl::encode_base64("s3cret-pass")), std::string::npos) << line;
 }
 
+TEST(PortProbe, AThirdLoginChallengeEndsTheProbe) {
+    auto got = play(PortRole::ImplicitTls, 465,
+                    {"220 hi\r\n", "250-mx\r\n250 AUTH LOGIN\r\n", "334 VXNlcm5hbWU6\r\n",
+                     "334 UGFzc3dvcmQ6\r\n", "334 TW9yZTo=\r\n", "334 TW9yZTo=\r\n"});
+    ASSERT_TRUE(got.report.error);
+    EXPECT_NE(got.report.error->find("third 334"), std::string::npos);
+    EXPECT_EQ(got.sent.size(), 4u);
+}
+
 TEST(PortProbe, AGreetingOf421EndsTheProbe) {
     auto got = play(PortRole::ImplicitTls, 465, {"421 4.7.0 192.0.2.9 is temporarily blocked\r\n"});
     ASSERT_TRUE(got.report.greeting);
