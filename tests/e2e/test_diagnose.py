@@ -1,9 +1,9 @@
 """Issue #5 part 6: `mailwarden diagnose` against the real server, with each misconfiguration of
 the knowledge base reproduced: correct settings, wrong password, short username, sender not
 owned, blocked IP, a user who only knows port 25, a server without submission listeners (AUTH
-off, relay refused), and an untrusted or mismatched certificate. The server's self-signed
-certificate (DATA_DIR/tls/cert.pem, issued for localhost) is trusted with --ca-file. Every wait is
-bounded; every connection goes to 127.0.0.1."""
+off, relay refused), an untrusted or mismatched certificate, and a host where nothing listens.
+The server's self-signed certificate (DATA_DIR/tls/cert.pem, issued for localhost) is trusted
+with --ca-file. Every wait is bounded; every connection goes to 127.0.0.0/8."""
 import os
 import re
 import shutil
@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from mwtest import BINARY, Server, ServerTestCase
+from mwtest import BINARY, Server, ServerTestCase, free_port
 
 PASSWORD = "correct horse battery"
 CAUSES = ("wrong port", "no TLS", "certificate", "AUTH off", "short username", "wrong password",
@@ -245,6 +245,22 @@ class DiagnoseWithoutSubmissionListeners(OwnServerTestCase):
         self.assertEqual(v["wrong port"], "not checked")
         self.assertIn(f"{self.server.submissions_port}: no connection", r.stdout)
         self.assertIn("No working setting found", r.stdout)
+
+
+class DiagnoseWithNothingListening(unittest.TestCase):
+    def test_no_port_answers_exit_2(self):
+        if not BINARY or not os.path.exists(BINARY):
+            self.fail("MW_BINARY must point to the mailwarden binary")
+        ports = [free_port() for _ in range(3)]
+        r = subprocess.run([BINARY, "diagnose", "127.0.0.1", "--user", "alice@example.test",
+                            "--ports", ",".join(map(str, ports)), "--timeout", "5"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        v = verdicts(r.stdout)
+        self.assertEqual(v["wrong port"], "problem", r.stdout)
+        self.assertIn("nothing answered on 127.0.0.1", r.stdout)
+        self.assertIn("connection failed: Connection refused", r.stdout)
+        self.assertEqual(v["wrong password"], "not checked")
 
 
 if __name__ == "__main__":
