@@ -66,6 +66,7 @@ int run_commands(const std::vector<std::string>& args, Io& io, const ServerRun& 
     add_queue_commands(app, ctx);
     add_explain_commands(app, ctx);
     add_config_command(app, ctx);
+    add_diagnose_command(app, ctx);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back
     try {

@@ -65,5 +65,9 @@ Result<std::chrono::seconds, std::string> parse_duration(std::string_view text);
 
 // Prompt without echo on the real terminal (password_input.cpp).
 std::optional<std::string> read_secret_from_terminal(std::string_view prompt);
+// --password-stdin: one line of io.in without its line end; CommandError when there is none.
+std::string read_password_line(Io& io);
+
+void add_diagnose_command(CLI::App& app, Context& ctx);
 
 }  // namespace mw::cli

@@ -1,4 +1,4 @@
-// Reads a password from the terminal with echo turned off.
+// Reads a password: from the terminal with echo turned off, or one line of standard input.
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +22,16 @@ std::optional<std::string> read_secret_from_terminal(std::string_view prompt) {
     if (restore) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
     std::cerr << "\n";  // the user's Enter was not echoed
     if (!got) return std::nullopt;
+    return line;
+}
+
+std::string read_password_line(Io& io) {
+    std::string line;
+    if (!std::getline(io.in, line))
+        throw CommandError{kExitUsage,
+                           "no password on standard input (--password-stdin reads "
+                           "one line)"};
+    if (line.ends_with('\r')) line.pop_back();  // a CRLF line from a Windows tool
     return line;
 }
 

@@ -20,16 +20,6 @@ struct UserArgs {
     bool json = false;
 };
 
-std::string read_password_line(Io& io) {
-    std::string line;
-    if (!std::getline(io.in, line))
-        throw CommandError{kExitUsage,
-                           "no password on standard input (--password-stdin reads "
-                           "one line)"};
-    if (line.ends_with('\r')) line.pop_back();  // a CRLF line from a Windows tool
-    return line;
-}
-
 std::string prompt_password(Io& io, std::string_view command) {
     if (!io.read_secret)
         throw CommandError{kExitUsage,

@@ -13,7 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "net/deadline.hpp"
+#include "net/client_link.hpp"
 #include "smtp/client/dot_stuffer.hpp"
 
 namespace mw::net {
@@ -28,66 +28,29 @@ namespace {
 
 constexpr std::size_t kBodyChunk = 64 * 1024;
 
-// The socket, its TLS layer once there is one, and its deadline (net/deadline.hpp).
-struct Link {
-    tcp::socket plain;
-    std::unique_ptr<asio::ssl::stream<tcp::socket>> tls;
-    asio::steady_timer timer;
-    std::uint64_t deadline_gen = 0;
-    bool timed_out = false;
-
-    explicit Link(tcp::socket s) : plain(std::move(s)), timer(plain.get_executor()) {}
-    tcp::socket& lowest() { return tls ? tls->next_layer() : plain; }
-};
-
 std::chrono::seconds limit(client::Timeout t, const OutboundTimeouts& timeouts) {
     auto d = client::duration(t);
     if (timeouts.cap && *timeouts.cap < d) d = *timeouts.cap;
     return d;
 }
 
-awaitable<error_code> write_all(const std::shared_ptr<Link>& link, std::string_view bytes,
-                                std::chrono::seconds deadline) {
-    error_code ec;
-    arm_deadline(link, deadline);
-    if (link->tls)
-        co_await asio::async_write(*link->tls, asio::buffer(bytes),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    else
-        co_await asio::async_write(link->plain, asio::buffer(bytes),
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    disarm_deadline(*link);
-    co_return ec;
-}
-
-awaitable<std::optional<std::string>> handshake(const std::shared_ptr<Link>& link,
+// Verifies chain and host name only for routes that require it; opportunistic TLS takes any
+// certificate (RFC 7435).
+awaitable<std::optional<std::string>> handshake(const std::shared_ptr<ClientLink>& link,
                                                 asio::ssl::context& ctx,
                                                 const OutboundTarget& target,
                                                 std::chrono::seconds deadline) {
-    link->tls = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(link->plain), ctx);
-    SSL* ssl = link->tls->native_handle();
-    // SNI only for names (RFC 6066 §3 forbids address literals).
-    error_code parse_ec;
-    asio::ip::make_address(target.host_name, parse_ec);
-    if (parse_ec && !target.host_name.empty())
-        SSL_set_tlsext_host_name(ssl, target.host_name.c_str());
-    if (target.verify_certificate) {
-        link->tls->set_verify_mode(asio::ssl::verify_peer);
-        link->tls->set_verify_callback(asio::ssl::host_name_verification(target.host_name));
-    } else {
-        link->tls->set_verify_mode(asio::ssl::verify_none);
-    }
-    error_code ec;
-    arm_deadline(link, deadline);
-    co_await link->tls->async_handshake(asio::ssl::stream_base::client,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-    disarm_deadline(*link);
+    auto ec = co_await start_client_tls(
+        link, ctx, target.host_name, deadline, [&](asio::ssl::stream<tcp::socket>& stream) {
+            if (target.verify_certificate) {
+                stream.set_verify_mode(asio::ssl::verify_peer);
+                stream.set_verify_callback(asio::ssl::host_name_verification(target.host_name));
+            } else {
+                stream.set_verify_mode(asio::ssl::verify_none);
+            }
+        });
     if (ec) co_return std::nullopt;
-    co_return std::string(SSL_get_version(ssl)) + " " + SSL_get_cipher_name(ssl);
-}
-
-std::string describe(const error_code& ec, bool timed_out) {
-    return timed_out ? std::string("timed out") : ec.message();
+    co_return describe_tls_session(*link);
 }
 
 }  // namespace
@@ -120,11 +83,8 @@ awaitable<OutboundOutcome> run_outbound_smtp(OutboundTarget target, client::Opti
         outcome.report = c.result();
         co_return outcome;
     }
-    auto link = std::make_shared<Link>(tcp::socket(executor));
-    arm_deadline(link, timeouts.connect);
-    co_await link->plain.async_connect(tcp::endpoint(address, target.port),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-    disarm_deadline(*link);
+    auto link = std::make_shared<ClientLink>(tcp::socket(executor));
+    ec = co_await connect_link(link, tcp::endpoint(address, target.port), timeouts.connect);
     if (ec) {
         c.on_connect_failed("connection to " + target.address + " port " +
                             std::to_string(target.port) + " failed: " +
@@ -133,8 +93,6 @@ awaitable<OutboundOutcome> run_outbound_smtp(OutboundTarget target, client::Opti
         co_return outcome;
     }
     outcome.connected = true;
-    error_code ignored;
-    link->plain.set_option(tcp::no_delay(true), ignored);
     if (target.implicit_tls) {
         // No co_await inside ?: — GCC 12 miscompiles temporaries there (use-after-free seen).
         std::optional<std::string> done;
@@ -193,24 +151,14 @@ awaitable<OutboundOutcome> run_outbound_smtp(OutboundTarget target, client::Opti
             continue;
         }
         // Read.
-        std::size_t n = 0;
-        error_code rec;
-        arm_deadline(link, limit(step.timeout, timeouts));
-        if (link->tls)
-            n = co_await link->tls->async_read_some(asio::buffer(buffer),
-                                                    asio::redirect_error(asio::use_awaitable, rec));
-        else
-            n = co_await link->plain.async_read_some(asio::buffer(buffer),
-                                                     asio::redirect_error(asio::use_awaitable, rec));
-        disarm_deadline(*link);
-        if (rec) {
-            step = link->timed_out ? c.on_timeout() : c.on_closed(rec.message());
+        auto got = co_await read_some(link, buffer, limit(step.timeout, timeouts));
+        if (got.ec) {
+            step = link->timed_out ? c.on_timeout() : c.on_closed(got.ec.message());
             continue;
         }
-        step = c.on_input(std::string_view(buffer.data(), n));
+        step = c.on_input(std::string_view(buffer.data(), got.n));
     }
-    link->lowest().shutdown(tcp::socket::shutdown_both, ignored);
-    link->lowest().close(ignored);
+    link->close();
     outcome.report = c.result();
     if (!outcome.report.tls) outcome.tls.clear();
     co_return outcome;
