@@ -16,6 +16,9 @@ packages=(
   gsasl
   # outbound-delivery e2e tests: aiosmtpd is the remote SMTP server (a real one, not ours)
   python3-aiosmtpd
+  # autoconfig e2e test: xmllint (--xpath) reads the Thunderbird/mailmaint/Autodiscover XML,
+  # plistutil (libplist) parses the Apple .mobileconfig profile; curl fetches them
+  libxml2-utils libplist-utils
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -64,6 +64,7 @@ int run_commands(const std::vector<std::string>& args, Io& io, const ServerRun& 
     add_alias_commands(app, ctx);
     add_ban_commands(app, ctx);
     add_queue_commands(app, ctx);
+    add_client_setup_commands(app, ctx);
     add_config_command(app, ctx);
 
     std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pops from the back

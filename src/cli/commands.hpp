@@ -49,6 +49,8 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_alias_commands(CLI::App& app, Context& ctx);
 void add_ban_commands(CLI::App& app, Context& ctx);
 void add_queue_commands(CLI::App& app, Context& ctx);
+// `dns-records DOMAIN` and `client-settings` (client_setup.cpp).
+void add_client_setup_commands(CLI::App& app, Context& ctx);
 // `user send-as ...`, under the `user` subcommand.
 void add_send_as_commands(CLI::App& user, Context& ctx);
 
