@@ -22,14 +22,13 @@ std::uint64_t fnv1a(std::string_view text, std::uint64_t seed) {
 
 // A stable UUID for (purpose, host, address): RFC 9562 version 8 (vendor-defined bits), so the
 // same profile downloaded twice carries the same identity and replaces itself on the device.
-std::string stable_uuid(std::string_view purpose, std::string_view host,
-                        std::string_view address) {
-    const std::string key = std::string(purpose) + '\n' + std::string(host) + '\n' +
-                            std::string(address);
+std::string stable_uuid(std::string_view purpose, std::string_view host, std::string_view address) {
+    const std::string key =
+        std::string(purpose) + '\n' + std::string(host) + '\n' + std::string(address);
     std::uint64_t hi = fnv1a(key, 0xcbf29ce484222325ULL);
     std::uint64_t lo = fnv1a(key, 0x84222325cbf29ce4ULL ^ hi);
-    hi = (hi & ~0xf000ULL) | 0x8000ULL;                          // version 8
-    lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);              // variant 10
+    hi = (hi & ~0xf000ULL) | 0x8000ULL;              // version 8
+    lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);  // variant 10
     return fmt::format("{:08X}-{:04X}-{:04X}-{:04X}-{:012X}", hi >> 32, (hi >> 16) & 0xffff,
                        hi & 0xffff, lo >> 48, lo & 0xffffffffffffULL);
 }
@@ -51,15 +50,14 @@ void key_integer(std::string& out, std::string_view indent, std::string_view key
     out += fmt::format("{}<key>{}</key>\n{}<integer>{}</integer>\n", indent, key, indent, value);
 }
 void key_bool(std::string& out, std::string_view indent, std::string_view key, bool value) {
-    out += fmt::format("{}<key>{}</key>\n{}<{}/>\n", indent, key, indent,
-                       value ? "true" : "false");
+    out += fmt::format("{}<key>{}</key>\n{}<{}/>\n", indent, key, indent, value ? "true" : "false");
 }
 
 }  // namespace
 
 std::string apple_mobileconfig(const ClientSettings& settings, std::string_view address) {
-    const std::string base = "mailwarden." + identifier_part(settings.hostname) + ".mail." +
-                             identifier_part(address);
+    const std::string base =
+        "mailwarden." + identifier_part(settings.hostname) + ".mail." + identifier_part(address);
     std::string out =
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
@@ -82,11 +80,10 @@ std::string apple_mobileconfig(const ClientSettings& settings, std::string_view 
         key_string(out, in, "OutgoingMailServerHostName", settings.hostname);
         key_integer(out, in, "OutgoingMailServerPortNumber", chosen->port);
         // UseSSL means TLS from the first byte; on a STARTTLS port the device upgrades itself.
-        key_bool(out, in, "OutgoingMailServerUseSSL",
-                 chosen->security == Security::ImplicitTls);
+        key_bool(out, in, "OutgoingMailServerUseSSL", chosen->security == Security::ImplicitTls);
         key_string(out, in, "OutgoingMailServerUsername", address);
-        key_string(out, in, "PayloadDescription", "Outgoing mail (SMTP) settings for " +
-                                                      std::string(address));
+        key_string(out, in, "PayloadDescription",
+                   "Outgoing mail (SMTP) settings for " + std::string(address));
         key_string(out, in, "PayloadDisplayName", std::string(address));
         key_string(out, in, "PayloadIdentifier", base + ".smtp");
         key_string(out, in, "PayloadType", "com.apple.mail.managed");

@@ -21,21 +21,27 @@ Result<std::string, std::string> xml_unescape(std::string_view text) {
         if (semi == std::string_view::npos)
             return mw::unexpected(std::string("EMailAddress holds an unterminated entity"));
         const std::string_view entity = text.substr(i + 1, semi - i - 1);
-        if (entity == "amp") out += '&';
-        else if (entity == "lt") out += '<';
-        else if (entity == "gt") out += '>';
-        else if (entity == "quot") out += '"';
-        else if (entity == "apos") out += '\'';
+        if (entity == "amp")
+            out += '&';
+        else if (entity == "lt")
+            out += '<';
+        else if (entity == "gt")
+            out += '>';
+        else if (entity == "quot")
+            out += '"';
+        else if (entity == "apos")
+            out += '\'';
         else if (entity.size() > 1 && entity.size() <= 4 && entity[0] == '#' &&
                  entity.find_first_not_of("0123456789", 1) == std::string_view::npos) {
             const int code = std::stoi(std::string(entity.substr(1)));
             if (code < 0x20 || code > 0x7e)
-                return mw::unexpected(std::string("EMailAddress holds a non-ASCII character "
-                                                  "reference"));
+                return mw::unexpected(
+                    std::string("EMailAddress holds a non-ASCII character "
+                                "reference"));
             out += static_cast<char>(code);
         } else {
-            return mw::unexpected("EMailAddress holds an unknown entity &" +
-                                  std::string(entity) + ";");
+            return mw::unexpected("EMailAddress holds an unknown entity &" + std::string(entity) +
+                                  ";");
         }
         i = semi;
     }
@@ -56,8 +62,8 @@ std::optional<std::string_view> element_text(std::string_view xml, std::string_v
         if (tag.empty() || tag.front() == '/' || tag.front() == '?' || tag.front() == '!') continue;
         tag = tag.substr(0, tag.find_first_of(" \t\r\n/"));
         const auto colon = tag.find(':');
-        const std::string_view local = colon == std::string_view::npos ? tag
-                                                                       : tag.substr(colon + 1);
+        const std::string_view local =
+            colon == std::string_view::npos ? tag : tag.substr(colon + 1);
         if (local != name || xml[close - 1] == '/') continue;
         const auto end = xml.find("</", from);
         if (end == std::string_view::npos) return std::nullopt;
@@ -91,11 +97,13 @@ Result<std::string, std::string> autodiscover_request_address(std::string_view b
 std::string autodiscover_response(const ClientSettings& settings, std::string_view address) {
     const std::string login = xml_escape(address);
     std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
-    out += "<Autodiscover "
-           "xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\">\n";
-    out += "  <Response "
-           "xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/"
-           "2006a\">\n";
+    out +=
+        "<Autodiscover "
+        "xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\">\n";
+    out +=
+        "  <Response "
+        "xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/"
+        "2006a\">\n";
     out += "    <Account>\n";
     out += "      <AccountType>email</AccountType>\n";
     out += "      <Action>settings</Action>\n";
@@ -111,8 +119,7 @@ std::string autodiscover_response(const ClientSettings& settings, std::string_vi
         out += "        <SPA>off</SPA>\n";
         // Encryption overrides SSL: "SSL" is TLS from the first byte, "TLS" is STARTTLS.
         out += "        <SSL>on</SSL>\n";
-        out += std::string("        <Encryption>") + (implicit ? "SSL" : "TLS") +
-               "</Encryption>\n";
+        out += std::string("        <Encryption>") + (implicit ? "SSL" : "TLS") + "</Encryption>\n";
         out += "        <AuthRequired>on</AuthRequired>\n";
         out += "        <UsePOPAuth>off</UsePOPAuth>\n";
         out += "        <SMTPLast>off</SMTPLast>\n";

@@ -43,8 +43,7 @@ std::optional<std::string> domain_of_address(std::string_view address) {
         address.find('@', at + 1) != std::string_view::npos)
         return std::nullopt;
     for (unsigned char c : address)
-        if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 0x7f)
-            return std::nullopt;
+        if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == 0x7f) return std::nullopt;
     std::string domain(address.substr(at + 1));
     std::transform(domain.begin(), domain.end(), domain.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -57,11 +56,21 @@ std::string xml_escape(std::string_view text) {
     for (char ch : text) {
         const auto c = static_cast<unsigned char>(ch);
         switch (ch) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&apos;"; break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
             default:
                 if (c < 0x20 && ch != '\t' && ch != '\n') break;  // not allowed in XML 1.0
                 out += ch;

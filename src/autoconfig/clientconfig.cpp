@@ -40,8 +40,8 @@ std::string client_config(const ClientSettings& settings, std::string_view domai
         out += "    <outgoingServer type=\"smtp\">\n";
         out += "      <hostname>" + xml_escape(settings.hostname) + "</hostname>\n";
         out += "      <port>" + std::to_string(service.port) + "</port>\n";
-        out += std::string("      <socketType>") + socket_type(service.security) +
-               "</socketType>\n";
+        out +=
+            std::string("      <socketType>") + socket_type(service.security) + "</socketType>\n";
         out += auth;
         out += "      <username>%EMAILADDRESS%</username>\n";
         out += "    </outgoingServer>\n";

@@ -34,8 +34,8 @@ std::string dns_records(const ClientSettings& settings, std::string_view domain)
         "; {} must have A/AAAA records of this server, and the server's IP addresses a PTR\n"
         "; record naming it: many receivers refuse mail from addresses without one.\n",
         d, settings.hostname, settings.hostname);
-    record(out, "MX (RFC 5321 §5): other servers deliver mail for " + d + " to this host", d,
-           "MX", "10 " + host);
+    record(out, "MX (RFC 5321 §5): other servers deliver mail for " + d + " to this host", d, "MX",
+           "10 " + host);
     // RFC 8314 §5.1: implicit TLS gets the lower (preferred) priority number.
     struct Srv {
         const char* service;
@@ -50,7 +50,8 @@ std::string dns_records(const ClientSettings& settings, std::string_view domain)
               "SRV (RFC 6186 §3.1): mail clients find the STARTTLS submission port"}}) {
         const std::string name = std::string(srv.service) + "." + d;
         if (const auto* s = find(settings, srv.security))
-            record(out, srv.why, name, "SRV", fmt::format("{} 1 {} {}", srv.priority, s->port, host));
+            record(out, srv.why, name, "SRV",
+                   fmt::format("{} 1 {} {}", srv.priority, s->port, host));
         else
             record(out,
                    std::string(srv.why) +
@@ -62,8 +63,10 @@ std::string dns_records(const ClientSettings& settings, std::string_view domain)
         host);
     record(out,
            "autoconfig: Thunderbird and the IETF mailmaint draft fetch "
-           "https://autoconfig." + d + "/mail/config-v1.1.xml (the HTTPS certificate must "
-           "cover this name)",
+           "https://autoconfig." +
+               d +
+               "/mail/config-v1.1.xml (the HTTPS certificate must "
+               "cover this name)",
            "autoconfig." + d, "CNAME", host);
     record(out,
            "Autodiscover: Outlook posts to https://autodiscover." + d +
@@ -75,9 +78,9 @@ std::string dns_records(const ClientSettings& settings, std::string_view domain)
            d, "TXT", "\"v=spf1 mx -all\"");
     record(out,
            "DMARC (RFC 7489), suggested: receivers quarantine mail that fails SPF/DKIM "
-           "alignment and send aggregate reports to postmaster@" + d,
-           "_dmarc." + d, "TXT",
-           "\"v=DMARC1; p=quarantine; rua=mailto:postmaster@" + d + "\"");
+           "alignment and send aggregate reports to postmaster@" +
+               d,
+           "_dmarc." + d, "TXT", "\"v=DMARC1; p=quarantine; rua=mailto:postmaster@" + d + "\"");
     return out;
 }
 

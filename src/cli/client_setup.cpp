@@ -19,8 +19,10 @@ int dns_records(Context& ctx, const ClientSetupArgs& args) {
     if (!domain) throw CommandError{kExitUsage, domain.error()};
     auto dir = ctx.open_directory(settings);
     if (!dir->is_local_domain(*domain))
-        throw CommandError{kExitUsage, *domain + " is not a hosted domain; add it first with "
-                                                 "`mailwarden domain add " + *domain + "`"};
+        throw CommandError{kExitUsage, *domain +
+                                           " is not a hosted domain; add it first with "
+                                           "`mailwarden domain add " +
+                                           *domain + "`"};
     ctx.io.out << autoconfig::dns_records(autoconfig::client_settings(settings), *domain);
     return kExitOk;
 }

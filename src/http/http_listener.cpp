@@ -77,8 +77,8 @@ std::string host_without_port(std::string_view host) {
     return out;
 }
 
-void log_request(const std::string& ip, std::string_view method, std::string_view path,
-                 int status, std::size_t bytes) {
+void log_request(const std::string& ip, std::string_view method, std::string_view path, int status,
+                 std::size_t bytes) {
     spdlog::info("event=http ip={} method={} path={} status={} bytes={}", ip, log::safe(method),
                  log::safe(path), status, bytes);
 }
@@ -105,8 +105,7 @@ asio::awaitable<Response> run_handler(std::shared_ptr<const Router> router, Requ
 template <class Stream>
 asio::awaitable<bool> write_response(Stream& stream, const State& state, unsigned version,
                                      bool head, bool keep_alive, const Response& response) {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status),
-                                            version};
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
     res.set(bhttp::field::server, "mailwarden");
     res.set(bhttp::field::content_type, response.content_type);
     res.set(bhttp::field::cache_control, "no-store");
@@ -188,8 +187,7 @@ asio::awaitable<void> serve_requests(Stream& stream, std::shared_ptr<State> stat
             request.method = method;
             request.path = path;
         }
-        const bool keep_alive =
-            req.keep_alive() && served + 1 < limits.max_requests_per_connection;
+        const bool keep_alive = req.keep_alive() && served + 1 < limits.max_requests_per_connection;
         log_request(ip, request.method, request.path, response.status, response.body.size());
         if (!co_await write_response(stream, *state, req.version(), request.method == "HEAD",
                                      keep_alive, response))

@@ -75,12 +75,11 @@ Response Router::handle(const Request& request) const {
         if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end())
             allowed.push_back(route.method);
     }
-    if (allowed.empty())
-        return text_response(404, "nothing is served at " + request.path);
+    if (allowed.empty()) return text_response(404, "nothing is served at " + request.path);
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
-    auto r = text_response(405, request.path + " answers only " + allow + ", not " +
-                                    request.method);
+    auto r =
+        text_response(405, request.path + " answers only " + allow + ", not " + request.method);
     r.headers.emplace_back("Allow", allow);
     return r;
 }
@@ -100,8 +99,8 @@ Result<Target, std::string> parse_target(std::string_view target) {
         if (pair.empty()) continue;
         const auto eq = pair.find('=');
         auto key = percent_decode(pair.substr(0, eq));
-        auto value = percent_decode(eq == std::string_view::npos ? std::string_view{}
-                                                                 : pair.substr(eq + 1));
+        auto value =
+            percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
         if (!key) return mw::unexpected(key.error());
         if (!value) return mw::unexpected(value.error());
         out.query.emplace_back(std::move(*key), std::move(*value));

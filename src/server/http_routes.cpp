@@ -29,19 +29,21 @@ DomainOrAnswer requested_domain(const http::Request& request,
         out.domain = *domain;
     } else {
         std::string_view host = request.host;
-        if (host.starts_with("autoconfig.")) host.remove_prefix(std::string_view("autoconfig.").size());
+        if (host.starts_with("autoconfig."))
+            host.remove_prefix(std::string_view("autoconfig.").size());
         if (host.empty()) {
             out.answer = http::text_response(
-                400, "say which address to configure: ?emailaddress=you@your.domain, or ask "
-                     "autoconfig.YOUR.DOMAIN");
+                400,
+                "say which address to configure: ?emailaddress=you@your.domain, or ask "
+                "autoconfig.YOUR.DOMAIN");
             return out;
         }
         out.domain = std::string(host);
     }
     if (!is_hosted(out.domain))
-        out.answer = http::text_response(
-            404, "mail for " + out.domain + " is not hosted on this server, so there are no "
-                 "settings to give for it");
+        out.answer = http::text_response(404, "mail for " + out.domain +
+                                                  " is not hosted on this server, so there are no "
+                                                  "settings to give for it");
     return out;
 }
 
@@ -57,8 +59,8 @@ http::Response xml(std::string body, const char* content_type = kXml) {
 void add_autoconfig_routes(http::Router& router, autoconfig::ClientSettings settings,
                            std::function<bool(std::string_view domain)> is_hosted) {
     auto shared = std::make_shared<const autoconfig::ClientSettings>(std::move(settings));
-    auto hosted = std::make_shared<const std::function<bool(std::string_view)>>(
-        std::move(is_hosted));
+    auto hosted =
+        std::make_shared<const std::function<bool(std::string_view)>>(std::move(is_hosted));
 
     auto thunderbird = [shared, hosted](const http::Request& request) {
         auto d = requested_domain(request, *hosted);
@@ -106,10 +108,9 @@ void add_autoconfig_routes(http::Router& router, autoconfig::ClientSettings sett
 std::shared_ptr<const http::Router> make_router(const config::Settings& settings,
                                                 directory::Directory& directory) {
     auto router = std::make_shared<http::Router>();
-    add_autoconfig_routes(*router, autoconfig::client_settings(settings),
-                          [&directory](std::string_view domain) {
-                              return directory.is_local_domain(domain);
-                          });
+    add_autoconfig_routes(
+        *router, autoconfig::client_settings(settings),
+        [&directory](std::string_view domain) { return directory.is_local_domain(domain); });
     return router;
 }
 

@@ -11,8 +11,8 @@
 #include <map>
 #include <sstream>
 
-#include "mini_xml.hpp"
 #include "config/setting_table.hpp"
+#include "mini_xml.hpp"
 #include "smtp/capabilities.hpp"
 
 namespace mw::autoconfig {
@@ -86,8 +86,11 @@ std::vector<Outgoing> outgoing_servers(const Element& root) {
     std::vector<Outgoing> out;
     for (const auto* server : root.one("emailProvider").all("outgoingServer")) {
         EXPECT_EQ(server->attribute("type"), "smtp");
-        Outgoing o{server->one("hostname").text, server->one("port").text,
-                   server->one("socketType").text, server->one("username").text, {}};
+        Outgoing o{server->one("hostname").text,
+                   server->one("port").text,
+                   server->one("socketType").text,
+                   server->one("username").text,
+                   {}};
         for (const auto* a : server->all("authentication"))
             o.auth.push_back(a->attribute("system") == "sasl" ? "sasl:" + a->text : a->text);
         out.push_back(o);
@@ -346,8 +349,8 @@ TEST(ClientSettingsMarkdown, NamesPortsSecurityAndFullAddress) {
 // (a config that must keep loading); regenerate with MW_WRITE_DOCS=1.
 TEST(ClientSettingsMarkdown, ReadmeSectionIsUpToDate) {
     const auto root = source_dir();
-    auto settings = config::load_settings(root / "docs" / "examples" / "production.toml",
-                                          std::nullopt);
+    auto settings =
+        config::load_settings(root / "docs" / "examples" / "production.toml", std::nullopt);
     ASSERT_TRUE(settings) << settings.error();
     const std::string begin =
         "<!-- generated from docs/examples/production.toml by autoconfig_tests; "
@@ -370,9 +373,8 @@ TEST(ClientSettingsMarkdown, ReadmeSectionIsUpToDate) {
         std::ofstream(path, std::ios::binary) << readme;
         return;
     }
-    EXPECT_EQ(actual, expected)
-        << "README.md is out of date: run MW_WRITE_DOCS=1 autoconfig_tests "
-           "--gtest_filter='*ReadmeSection*'";
+    EXPECT_EQ(actual, expected) << "README.md is out of date: run MW_WRITE_DOCS=1 autoconfig_tests "
+                                   "--gtest_filter='*ReadmeSection*'";
 }
 
 }  // namespace

@@ -57,8 +57,8 @@ private:
     }
     bool starts(std::string_view p) const { return s_.substr(pos_).starts_with(p); }
     void skip_space() {
-        while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' ||
-                                    s_[pos_] == '\t'))
+        while (pos_ < s_.size() &&
+               (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t'))
             ++pos_;
     }
     void skip_past(std::string_view end) {
@@ -69,17 +69,21 @@ private:
     void skip_misc() {
         for (;;) {
             skip_space();
-            if (starts("<?")) skip_past("?>");
-            else if (starts("<!--")) skip_past("-->");
-            else if (starts("<!DOCTYPE")) skip_past(">");
-            else return;
+            if (starts("<?"))
+                skip_past("?>");
+            else if (starts("<!--"))
+                skip_past("-->");
+            else if (starts("<!DOCTYPE"))
+                skip_past(">");
+            else
+                return;
         }
     }
     std::string name() {
         auto start = pos_;
-        while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) ||
-                                    s_[pos_] == ':' || s_[pos_] == '-' || s_[pos_] == '_' ||
-                                    s_[pos_] == '.'))
+        while (pos_ < s_.size() &&
+               (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == ':' ||
+                s_[pos_] == '-' || s_[pos_] == '_' || s_[pos_] == '.'))
             ++pos_;
         if (start == pos_) fail("expected a name");
         return std::string(s_.substr(start, pos_ - start));
@@ -95,12 +99,18 @@ private:
             auto semi = raw.find(';', i);
             if (semi == std::string_view::npos) fail("unterminated entity");
             auto e = raw.substr(i + 1, semi - i - 1);
-            if (e == "amp") out += '&';
-            else if (e == "lt") out += '<';
-            else if (e == "gt") out += '>';
-            else if (e == "quot") out += '"';
-            else if (e == "apos") out += '\'';
-            else fail("unknown entity &" + std::string(e) + ";");
+            if (e == "amp")
+                out += '&';
+            else if (e == "lt")
+                out += '<';
+            else if (e == "gt")
+                out += '>';
+            else if (e == "quot")
+                out += '"';
+            else if (e == "apos")
+                out += '\'';
+            else
+                fail("unknown entity &" + std::string(e) + ";");
             i = semi;
         }
         return out;
@@ -142,8 +152,7 @@ private:
             } else if (starts("</")) {
                 pos_ += 2;
                 auto closing = name();
-                if (closing != el->name)
-                    fail("</" + closing + "> closes <" + el->name + ">");
+                if (closing != el->name) fail("</" + closing + "> closes <" + el->name + ">");
                 skip_space();
                 if (!starts(">")) fail("expected '>'");
                 ++pos_;

@@ -39,8 +39,8 @@ protected:
             tcp::acceptor probe(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
             free_port = probe.local_endpoint().port();
         }
-        auto bound = HttpListener::bind(io_, {"127.0.0.1:" + std::to_string(free_port)}, router,
-                                        options);
+        auto bound =
+            HttpListener::bind(io_, {"127.0.0.1:" + std::to_string(free_port)}, router, options);
         ASSERT_TRUE(bound) << bound.error();
         listener_ = std::move(*bound);
         listener_->start();
@@ -85,8 +85,7 @@ TEST_F(HttpListenerTest, AnswersAGetWithQueryAndHostAndCloses) {
         "GET /hello?name=alice%40example.org HTTP/1.1\r\nHost: Autoconfig.Example.ORG:2080\r\n"
         "Connection: close\r\n\r\n");
     EXPECT_TRUE(r.starts_with("HTTP/1.1 200 OK\r\n")) << r;
-    EXPECT_NE(r.find("hello alice@example.org via autoconfig.example.org"), std::string::npos)
-        << r;
+    EXPECT_NE(r.find("hello alice@example.org via autoconfig.example.org"), std::string::npos) << r;
     EXPECT_NE(r.find("Content-Type: text/plain; charset=utf-8"), std::string::npos) << r;
 }
 
@@ -126,7 +125,8 @@ TEST_F(HttpListenerTest, UnknownPathWrongMethodAndHead) {
     EXPECT_NE(wrong.find("Allow: POST"), std::string::npos) << wrong;
     auto head = exchange("HEAD /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     EXPECT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
-    EXPECT_NE(head.find("Content-Length: 18\r\n"), std::string::npos) << head;  // "hello nobody via a"
+    EXPECT_NE(head.find("Content-Length: 18\r\n"), std::string::npos)
+        << head;  // "hello nobody via a"
     EXPECT_TRUE(head.ends_with("\r\n\r\n")) << head;
 }
 
@@ -147,7 +147,8 @@ TEST_F(HttpListenerTest, MalformedRequestsGet400) {
     start();
     auto garbage = exchange("NOT HTTP AT ALL\r\n\r\n");
     EXPECT_TRUE(garbage.starts_with("HTTP/1.1 400")) << garbage;
-    auto absolute = exchange("GET http://evil.example/hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    auto absolute =
+        exchange("GET http://evil.example/hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     EXPECT_TRUE(absolute.starts_with("HTTP/1.1 400")) << absolute;
 }
 

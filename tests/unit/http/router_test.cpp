@@ -45,8 +45,9 @@ TEST(HttpRouter, UnknownPathIs404AndWrongMethodIs405WithAllow) {
 TEST(HttpRouter, CaseInsensitivePathsMatchAnyCaseOthersDoNot) {
     Router router;
     router.add("GET", "/Exact", [](const Request&) { return ok("exact"); });
-    router.add("GET", "/autodiscover/autodiscover.xml", [](const Request&) { return ok("ad"); },
-               PathMatch::ExactIgnoreCase);
+    router.add(
+        "GET", "/autodiscover/autodiscover.xml", [](const Request&) { return ok("ad"); },
+        PathMatch::ExactIgnoreCase);
     EXPECT_EQ(router.handle(get("/Autodiscover/Autodiscover.xml")).body, "ad");
     EXPECT_EQ(router.handle(get("/AUTODISCOVER/autodiscover.XML")).body, "ad");
     EXPECT_EQ(router.handle(get("/exact")).status, 404);
@@ -72,8 +73,8 @@ TEST(HttpTarget, SplitsPathAndDecodesTheQuery) {
     ASSERT_TRUE(t) << t.error();
     EXPECT_EQ(t->path, "/mail/config-v1.1.xml");
     ASSERT_EQ(t->query.size(), 3u);
-    EXPECT_EQ(t->query[0], (std::pair<std::string, std::string>{"emailaddress",
-                                                                 "alice@example.org"}));
+    EXPECT_EQ(t->query[0],
+              (std::pair<std::string, std::string>{"emailaddress", "alice@example.org"}));
     EXPECT_EQ(t->query[1].second, "a+b");  // '+' is kept: addresses may contain it
     EXPECT_EQ(t->query[2], (std::pair<std::string, std::string>{"flag", ""}));
     Request r;
