@@ -19,6 +19,9 @@ packages=(
   # issue #5: fail2ban-regex checks the shipped filter against a decision log from a real run;
   # netcat (nc) is the raw client that tries AUTH on the MX port.
   fail2ban netcat-openbsd
+  # autoconfig e2e test: xmllint (--xpath) reads the Thunderbird/mailmaint/Autodiscover XML,
+  # plistutil (libplist) parses the Apple .mobileconfig profile; curl fetches them
+  libxml2-utils libplist-utils
 )
 missing=()
 for p in "${packages[@]}"; do

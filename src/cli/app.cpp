@@ -65,6 +65,7 @@ int run_commands(const std::vector<std::string>& args, Io& io, const ServerRun& 
     add_ban_commands(app, ctx);
     add_queue_commands(app, ctx);
     add_explain_commands(app, ctx);
+    add_client_setup_commands(app, ctx);
     add_config_command(app, ctx);
     add_diagnose_command(app, ctx);
 

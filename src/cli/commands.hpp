@@ -51,6 +51,8 @@ void add_ban_commands(CLI::App& app, Context& ctx);
 void add_queue_commands(CLI::App& app, Context& ctx);
 // `explain` and `test-auth` (explain.cpp).
 void add_explain_commands(CLI::App& app, Context& ctx);
+// `dns-records DOMAIN` and `client-settings` (client_setup.cpp).
+void add_client_setup_commands(CLI::App& app, Context& ctx);
 // `user send-as ...`, under the `user` subcommand.
 void add_send_as_commands(CLI::App& user, Context& ctx);
 

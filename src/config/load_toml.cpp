@@ -205,6 +205,11 @@ std::optional<std::string> check_listeners(const Settings& s, const std::string&
             seen.emplace_back(a, l.name);
         }
     }
+    for (const auto& a : s.http_listen)
+        for (const auto& [addr, other] : seen)
+            if (addr == a)
+                return label + ": address " + a + " is used by both listeners." + other +
+                       " and http.listen";
     return std::nullopt;
 }
 

@@ -364,6 +364,18 @@ const SettingDef kTable[] = {
      [](Settings& s, const SettingValue& v) {
          s.outbound.timeout_cap = std::chrono::seconds(num(v));
      }},
+    {"http.listen", SettingType::Addresses,
+     "HTTP(S) listener for mail-client autoconfiguration (Thunderbird, Outlook, Apple) and "
+     "later /metrics (443 or 80 in production); empty: no HTTP listener.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.http_listen; },
+     [](Settings& s, const SettingValue& v) {
+         s.http_listen = std::get<std::vector<std::string>>(v);
+     }},
+    {"http.tls", SettingType::Boolean,
+     "Serve HTTPS with the server's certificate (tls.certificate); clients fetch autoconfig "
+     "over HTTPS first.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.http_tls; },
+     [](Settings& s, const SettingValue& v) { s.http_tls = std::get<bool>(v); }},
     {"listeners.mx.addresses", SettingType::Addresses,
      "MX listener (port 25 in production): mail from other servers to hosted domains.", 0, 0, "",
      get_addresses<kMx>, set_addresses<kMx>},
@@ -402,6 +414,7 @@ Settings unresolved_defaults() {
         {"submission", smtp::ListenerKind::Submission, {"127.0.0.1:2587"}, true},
         {"submissions", smtp::ListenerKind::Submissions, {"127.0.0.1:2465"}, true},
     };
+    s.http_listen = {"127.0.0.1:2080"};
     return s;
 }
 

@@ -85,6 +85,9 @@ struct Settings {
     // relay.trusted_networks: clients from these networks may relay without AUTH.
     std::vector<std::string> relay_trusted_networks;
     OutboundSettings outbound;
+    // HTTP(S) listener for client autoconfiguration (docs/autoconfig.md); empty: no listener.
+    std::vector<std::string> http_listen;
+    bool http_tls = false;  // HTTPS with the server's certificate (tls.*)
 };
 
 // The embedded dev default, resolved: data_dir absolute (relative to the working directory),

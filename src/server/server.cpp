@@ -19,6 +19,7 @@
 #include "base/log.hpp"
 #include "delivery/local_delivery.hpp"
 #include "net/endpoint.hpp"
+#include "server/http_routes.hpp"
 #include "server/listeners.hpp"
 #include "server/outbound.hpp"
 #include "server/smtp_backend.hpp"
@@ -148,6 +149,9 @@ void print_banner(const std::vector<BoundListener>& listeners, const config::Set
     for (const auto& l : listeners)
         text += fmt::format("  {:<12} {:<22} {}\n", l.name, l.address,
                             listener_role(l.session.listener));
+    for (const auto& address : settings.http_listen)
+        text += fmt::format("  {:<12} {:<22} mail-client autoconfiguration ({})\n", "http",
+                            address, settings.http_tls ? "HTTPS" : "HTTP");
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
 }
@@ -221,6 +225,12 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery.start();
 
     asio::thread_pool blocking(2);
+    // Autoconfig (and later /metrics): its handlers read the directory, so they run on `blocking`.
+    auto http = start_http(settings, io, tls, directory, blocking);
+    if (!http) {
+        std::fprintf(stderr, "mailwarden: %s\n", http.error().c_str());
+        return 2;
+    }
     // Both lists were checked when the settings were loaded; a hand-built Settings still gets
     // a clear error here rather than an exception.
     auto trusted = auth::parse_cidr_list(settings.relay_trusted_networks, "relay.trusted_networks");

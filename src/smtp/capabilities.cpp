@@ -16,4 +16,10 @@ std::vector<std::string> ehlo_capabilities(const SessionLimits& limits) {
     };
 }
 
+std::vector<std::string> auth_mechanisms(bool scram_available) {
+    // RFC 7677: SCRAM-SHA-256 first, as the strongest; clients choose by their own preference.
+    if (scram_available) return {"SCRAM-SHA-256", "PLAIN", "LOGIN"};
+    return {"PLAIN", "LOGIN"};  // RFC 4616 PLAIN; LOGIN for older clients (Outlook, iOS)
+}
+
 }  // namespace mw::smtp

@@ -13,4 +13,8 @@ struct SessionLimits;
 // One keyword (with its parameters) per element, in the order they are sent.
 std::vector<std::string> ehlo_capabilities(const SessionLimits& limits);
 
+// The SASL mechanisms the AUTH keyword lists, strongest first. Client autoconfiguration
+// (src/autoconfig) advertises exactly these, so this is the one place that decides them.
+std::vector<std::string> auth_mechanisms(bool scram_available);
+
 }  // namespace mw::smtp

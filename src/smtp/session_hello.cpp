@@ -16,10 +16,12 @@ void Session::Impl::handle(const Helo& cmd) {
     // RFC 3207 §4: STARTTLS only while not yet secure. RFC 4954 §4: AUTH only where it may be
     // used (TLS, or plaintext explicitly allowed), and not once logged in.
     if (config.tls_available && !tls) reply.lines.push_back("STARTTLS");
-    // RFC 7677: SCRAM-SHA-256 first, as the strongest; clients choose by their own preference.
-    if (auth_offered() && !login)
-        reply.lines.push_back(config.scram_crypto ? "AUTH SCRAM-SHA-256 PLAIN LOGIN"
-                                                  : "AUTH PLAIN LOGIN");
+    if (auth_offered() && !login) {
+        std::string line = "AUTH";
+        for (const auto& mechanism : auth_mechanisms(config.scram_crypto != nullptr))
+            line += " " + mechanism;
+        reply.lines.push_back(std::move(line));
+    }
     emit(std::move(reply));
 }
 

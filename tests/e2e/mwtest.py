@@ -50,6 +50,9 @@ class Server:
         self.mx_port = free_port(host)
         self.submission_port = free_port(host)
         self.submissions_port = free_port(host)
+        # Every server gets its own HTTP port: the dev default 2080 would collide between tests
+        # running in parallel. A test that configures [http] itself sets http_port too.
+        self.http_port = free_port(host)
         self.config_path = os.path.join(workdir, "mailwarden.toml")
         self.log_path = os.path.join(workdir, "server.log")
         self.stdout_path = os.path.join(workdir, "server.out")
@@ -61,6 +64,8 @@ class Server:
                     f'[listeners.submission]\naddresses = ["{h}:{self.submission_port}"]\n\n'
                     f'[listeners.submissions]\naddresses = ["{h}:{self.submissions_port}"]\n\n'
                     + extra_config)
+            if "[http]" not in extra_config:
+                f.write(f'\n[http]\nlisten = ["{h}:{self.http_port}"]\n')
             if "[outbound]" not in extra_config:
                 # Tests talk only to loopback: mail relayed to other domains asks a DNS port on
                 # 127.0.0.1 where nothing listens, so it is deferred, never sent anywhere.

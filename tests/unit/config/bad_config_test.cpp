@@ -113,6 +113,11 @@ TEST_F(BadConfig, ListenerRulesAcrossKeys) {
               file +
                   ": address 127.0.0.1:2525 is used by both listeners.mx and "
                   "listeners.submission");
+    EXPECT_EQ(error_for("[http]\nlisten = [\"127.0.0.1:2587\"]\n"),
+              file + ": address 127.0.0.1:2587 is used by both listeners.submission and "
+                     "http.listen");
+    const auto not_array = error_for("[http]\nlisten = \"127.0.0.1:80\"\n");
+    EXPECT_NE(not_array.find("http.listen must be an array"), std::string::npos) << not_array;
     // Disabled listeners may be empty.
     auto ok = load_settings(write("ok.toml", "[listeners.mx]\naddresses = []\nenabled = false\n"),
                             std::nullopt);

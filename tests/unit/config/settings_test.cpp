@@ -27,6 +27,8 @@ TEST_F(SettingsFile, DefaultsAreTheEmbeddedDevSetup) {
     EXPECT_EQ(s.listeners[2].kind, smtp::ListenerKind::Submissions);
     EXPECT_EQ(s.listeners[2].addresses, std::vector<std::string>{"127.0.0.1:2465"});
     EXPECT_TRUE(s.listeners[2].enabled);
+    EXPECT_EQ(s.http_listen, std::vector<std::string>{"127.0.0.1:2080"});
+    EXPECT_FALSE(s.http_tls);
     EXPECT_EQ(s.limits.max_recipients, 100u);
     EXPECT_EQ(s.log_level, "info");
     EXPECT_TRUE(s.log_file.empty());
@@ -103,6 +105,9 @@ max_connections = 3
 max_per_destination = 2
 connect_timeout = 10
 timeout_cap = 5
+[http]
+listen = ["0.0.0.0:443", "[::]:443"]
+tls = true
 [listeners.mx]
 addresses = ["0.0.0.0:25", "[::]:25"]
 enabled = false
@@ -168,6 +173,8 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.listeners[1].addresses, std::vector<std::string>{"localhost:587"});
     EXPECT_EQ(s.listeners[2].addresses, std::vector<std::string>{"[::1]:465"});
     for (const auto& l : s.listeners) EXPECT_FALSE(l.enabled) << l.name;
+    EXPECT_EQ(s.http_listen, (std::vector<std::string>{"0.0.0.0:443", "[::]:443"}));
+    EXPECT_TRUE(s.http_tls);
 
     // Guard for new table entries: the file above must change every one of them.
     const Settings d = default_settings();
