@@ -7,11 +7,15 @@ over the decision log of this very run and must match exactly the failed logins,
 import json
 import os
 import re
+import shutil
 import smtplib
 import subprocess
+import tempfile
 import time
+import unittest
 
-from mwtest import ServerTestCase, insecure_tls_context
+from dnsfixture import DnsServer
+from mwtest import Server, ServerTestCase, insecure_tls_context
 
 SOURCE_DIR = os.environ.get("MW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 PASSWORD = "correct horse battery"
@@ -236,3 +240,47 @@ class EveryCauseWithRealClients(ServerTestCase):
         self.assertEqual(short.returncode, 1)
         self.assertIn("auth_short_username", short.stdout)
 
+
+
+class DomainNotHostedIsTheAdminsAlert(unittest.TestCase):
+    """Issue #5 part 3: a server delivers for a domain whose MX (real DNS, dnsmasq) names this
+    host, but nobody added the domain: 451 4.3.5 (the sender retries), an admin alert in the
+    log, and the decision says domain_not_hosted. A domain whose MX is elsewhere is an ordinary
+    relay refusal."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="mw-e2e-")
+        self.dns = DnsServer({"forgotten.test": {"MX": [(10, "mx.test.invalid")]},
+                              "mx.test.invalid": {"A": ["127.0.0.1"]},
+                              "elsewhere.test": {"MX": [(10, "mx.elsewhere.test")]},
+                              "mx.elsewhere.test": {"A": ["127.0.0.99"]}},
+                             local_zones=("test", "invalid"))
+        self.dns.start()
+        self.server = Server(self.tmp, "[outbound]\n"
+                                       f'dns_servers = ["{self.dns.address}"]\n')
+        self.server.add_domain("example.test")
+        self.server.start()
+
+    def tearDown(self):
+        rc = self.server.stop()
+        self.dns.stop()
+        output = self.server.output()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(rc, 0, output[-4000:])
+
+    def test_mx_pointing_here_gets_451_and_an_alert(self):
+        s = self.server
+        out = swaks(s, s.mx_port, "--from", "someone@other.example",
+                    "--to", "info@forgotten.test", source="127.0.0.41")
+        got = refusals(out)
+        self.assertTrue(got, out)
+        code, esc, text, ref = got[0]
+        self.assertEqual((code, esc), (451, "4.3.5"), text)
+        self.assertIn("forgotten.test points its mail here, but it is not set up", text)
+        d = json.loads(s.cli("explain", "--ref", ref, "--json").stdout)[0]
+        self.assertEqual(d["cause"], "domain_not_hosted")
+        self.assertRegex(s.log(), r"event=admin_alert reason=domain_not_hosted "
+                                  r"domain=forgotten\.test")
+        out = swaks(s, s.mx_port, "--from", "someone@other.example",
+                    "--to", "info@elsewhere.test", source="127.0.0.41")
+        self.assertEqual(refusals(out)[0][:2], (550, "5.7.1"), out)
