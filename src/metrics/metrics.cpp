@@ -54,6 +54,11 @@ std::vector<FamilySpec> family_specs() {
     return specs;
 }
 
+void show_listener(std::string_view listener) {
+    touch<Metric::ConnectionsAccepted>(listener);
+    touch<Metric::MessagesAccepted>(listener);
+}
+
 Registry& process_registry() {
     // Built on first use (thread-safe static initialisation); never destroyed, so counters can
     // be moved from threads that outlive main's locals during shutdown.

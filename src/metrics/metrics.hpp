@@ -119,6 +119,9 @@ std::vector<std::string> label_values(LabelValues set);
 std::vector<FamilySpec> family_specs();
 // The process-wide registry, built from kMetrics on first use.
 Registry& process_registry();
+// Shows a listener's own counters at 0 from the start (connections and messages accepted), so
+// the first event is a visible increase to rate() and the page lists every configured listener.
+void show_listener(std::string_view listener);
 
 template <Metric M, class... Labels>
 void count_n(std::int64_t n, const Labels&... labels) noexcept {
