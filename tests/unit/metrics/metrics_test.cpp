@@ -67,6 +67,13 @@ std::string render_metrics_markdown() {
     out << "\n## Label values\n";
     for (auto set : used) {
         out << "\n**" << label_set_name(set) << "**: ";
+        if (set == LabelValues::RefusalReason) {
+            // Listed in docs/replies.md; repeating them here would make every new reply a change
+            // to this page too.
+            out << "the reason key of every reply with a code of 400 or more in "
+                   "[replies.md](replies.md), and `other`.\n";
+            continue;
+        }
         auto values = label_values(set);
         for (std::size_t i = 0; i < values.size(); ++i)
             out << (i ? ", " : "") << "`" << values[i] << "`";
