@@ -373,7 +373,7 @@ const SettingDef kTable[] = {
      }},
     {"http.listen", SettingType::Addresses,
      "HTTP(S) listener for mail-client autoconfiguration (Thunderbird, Outlook, Apple) and "
-     "later /metrics (443 or 80 in production); empty: no HTTP listener.",
+     "/metrics for Prometheus (443 or 80 in production); empty: no HTTP listener.",
      0, 0, "", [](const Settings& s) -> SettingValue { return s.http_listen; },
      [](Settings& s, const SettingValue& v) {
          s.http_listen = std::get<std::vector<std::string>>(v);

@@ -243,7 +243,7 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery.start();
 
     asio::thread_pool blocking(2);
-    // Autoconfig (and later /metrics): its handlers read the directory, so they run on `blocking`.
+    // Autoconfig and /metrics: their handlers read the directory, so they run on `blocking`.
     auto http = start_http(settings, io, tls, directory, blocking);
     if (!http) {
         std::fprintf(stderr, "mailwarden: %s\n", http.error().c_str());
