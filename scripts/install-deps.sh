@@ -22,6 +22,10 @@ packages=(
   # autoconfig e2e test: xmllint (--xpath) reads the Thunderbird/mailmaint/Autodiscover XML,
   # plistutil (libplist) parses the Apple .mobileconfig profile; curl fetches them
   libxml2-utils libplist-utils
+  # promtool, Prometheus's own checker, lints the /metrics page in the e2e test. Debian 12 ships
+  # it only inside the server package (no lighter package provides it); --no-install-recommends
+  # keeps it to that, and Debian's policy-rc.d keeps the service from starting in containers.
+  prometheus
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -277,6 +277,13 @@ const SettingDef kTable[] = {
      [](Settings& s, const SettingValue& v) {
          s.relay_trusted_networks = std::get<std::vector<std::string>>(v);
      }},
+    {"metrics.allowed_networks", SettingType::Networks,
+     "Clients from these IPs or CIDR networks may read GET /metrics on the HTTP listener (for "
+     "Prometheus); others get 403.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.metrics_allowed_networks; },
+     [](Settings& s, const SettingValue& v) {
+         s.metrics_allowed_networks = std::get<std::vector<std::string>>(v);
+     }},
     {"outbound.dns_servers", SettingType::Strings,
      "DNS servers for MX lookups (\"ip\", \"ip:port\", \"[v6]:port\"); empty: /etc/resolv.conf.",
      0, 0, "", [](const Settings& s) -> SettingValue { return s.outbound.dns_servers; },
@@ -366,7 +373,7 @@ const SettingDef kTable[] = {
      }},
     {"http.listen", SettingType::Addresses,
      "HTTP(S) listener for mail-client autoconfiguration (Thunderbird, Outlook, Apple) and "
-     "later /metrics (443 or 80 in production); empty: no HTTP listener.",
+     "/metrics for Prometheus (443 or 80 in production); empty: no HTTP listener.",
      0, 0, "", [](const Settings& s) -> SettingValue { return s.http_listen; },
      [](Settings& s, const SettingValue& v) {
          s.http_listen = std::get<std::vector<std::string>>(v);

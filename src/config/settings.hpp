@@ -84,6 +84,9 @@ struct Settings {
     auth::BanPolicy ban_policy;
     // relay.trusted_networks: clients from these networks may relay without AUTH.
     std::vector<std::string> relay_trusted_networks;
+    // metrics.allowed_networks: who may read GET /metrics (counts of failed logins, queue size
+    // and the like are for the operator, not for the Internet the HTTP listener faces).
+    std::vector<std::string> metrics_allowed_networks = {"127.0.0.0/8", "::1"};
     OutboundSettings outbound;
     // HTTP(S) listener for client autoconfiguration (docs/autoconfig.md); empty: no listener.
     std::vector<std::string> http_listen;

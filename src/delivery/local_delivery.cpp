@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace mw::delivery {
 
@@ -201,6 +202,7 @@ void LocalDelivery::finish(Job& job) {
         spdlog::info("event=delivered id={} rcpt={} file={} size={} delay={}", env.queue_id,
                      log::safe(f.rcpt), f.name, f.size, delay);
     }
+    metrics::count_n<metrics::Metric::DeliveryRecipients>(std::int64_t(ok), "local", "delivered");
     if (ok == job.wanted && job.remote > 0 && options_.hand_off_remote) {
         done_rcpts_.erase(env.queue_id);
         ++stats_.handed_off;
@@ -227,6 +229,8 @@ void LocalDelivery::finish(Job& job) {
     }
     if (done.empty()) done_rcpts_.erase(env.queue_id);
     ++stats_.deferred;
+    metrics::count_n<metrics::Metric::DeliveryRecipients>(std::int64_t(job.wanted - ok), "local",
+                                                          "deferred");
     lk.unlock();
     spdlog::warn("event=deferred id={} undelivered={} retry_in={}s", env.queue_id, job.wanted - ok,
                  options_.retry_delay.count() / 1000);

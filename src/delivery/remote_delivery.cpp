@@ -19,6 +19,7 @@
 
 #include "base/log.hpp"
 #include "delivery/maildir.hpp"
+#include "metrics/metrics.hpp"
 #include "spool/dsn.hpp"
 
 namespace mw::delivery {
@@ -78,6 +79,11 @@ std::string_view log_status(client::Status s) {
         default: break;
     }
     return "deferred";
+}
+
+// The result label of /metrics (DeliveryRecipients): "sent" is "delivered" there, as for local.
+std::string_view metrics_result(client::Status s) {
+    return s == client::Status::Delivered ? "delivered" : log_status(s);
 }
 
 // A connection-level temporary failure before any recipient was judged: the next address may do
@@ -166,6 +172,7 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
             return;
         }
         auto& q = queued[env.queue_id];
+        metrics::set<metrics::Metric::OutboundQueueMessages>(std::int64_t(queued.size()));
         q.msg = std::move(msg);
         q.state = std::move(stored);
         q.timer = std::make_unique<asio::system_timer>(io);
@@ -504,6 +511,7 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
             if (o.status == client::Status::Delivered) count(&RemoteDeliveryStats::sent);
             else if (o.status == client::Status::Permanent) count(&RemoteDeliveryStats::bounced);
             else count(&RemoteDeliveryStats::deferred);
+            metrics::count<metrics::Metric::DeliveryRecipients>("remote", metrics_result(o.status));
         }
         const auto next_at = std::max(now, as_unix(decision.at));
         try {
@@ -625,6 +633,7 @@ struct RemoteDelivery::Impl : std::enable_shared_from_this<RemoteDelivery::Impl>
                      it->second.delete_requested ? " reason=deleted_by_postmaster" : "");
         it->second.timer->cancel();
         queued.erase(it);
+        metrics::set<metrics::Metric::OutboundQueueMessages>(std::int64_t(queued.size()));
     }
 
     // --- `mailwarden queue retry|delete|bounce` ---------------------------------------------

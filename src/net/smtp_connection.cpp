@@ -11,6 +11,7 @@
 #include <array>
 
 #include "base/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace mw::net {
 
@@ -132,6 +133,7 @@ awaitable<std::optional<smtp::TlsInfo>> start_tls(const std::shared_ptr<Conn>& c
     co_await conn->tls->async_handshake(asio::ssl::stream_base::server,
                                         asio::redirect_error(asio::use_awaitable, ec));
     disarm_deadline(*conn);
+    metrics::count<metrics::Metric::TlsHandshakes>(info.listener, ec ? "failed" : "ok");
     if (ec) {
         spdlog::info("session={} ip={} event=tls_failed reason=tls_handshake error=\"{}\"",
                      info.session_id, info.peer_ip, log::safe(ec.message()));
@@ -215,7 +217,11 @@ awaitable<void> serve_smtp(tcp::socket socket, const smtp::SessionConfig& listen
     const char* end_reason = "client_closed";
     for (;;) {
         note_replies(backend, info, facts, session, step.replies);
-        for (const auto& reply : step.replies) out += smtp::render(reply);
+        for (const auto& reply : step.replies) {
+            out += smtp::render(reply);
+            if (reply.code >= 400)
+                metrics::count<metrics::Metric::SmtpRefusals>(info.listener, reply.reason);
+        }
         step.replies.clear();
         if (step.io == smtp::Step::Io::Close) {
             end_reason = "server_closed";

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/log.hpp"
+#include "server/metrics_route.hpp"
 
 namespace mw::server {
 namespace {
@@ -111,6 +112,7 @@ std::shared_ptr<const http::Router> make_router(const config::Settings& settings
     add_autoconfig_routes(
         *router, autoconfig::client_settings(settings),
         [&directory](std::string_view domain) { return directory.is_local_domain(domain); });
+    add_metrics_route(*router, settings.metrics_allowed_networks);
     return router;
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "base/log.hpp"
+#include "metrics/metrics.hpp"
 #include "server/smtp_backend.hpp"
 
 namespace mw::server {
@@ -71,6 +72,8 @@ void refuse(tcp::socket socket, const BoundListener& listener, const AcceptConte
     ctx.backend.record_refusal(reply, info, {});
     spdlog::info("ip={} listener={} event=refused code={} reason={} ref={}", ip, listener.name,
                  reply.code, reply.reason, reply.ref);
+    metrics::count<metrics::Metric::ConnectionsRefused>(listener.name, reply.reason);
+    metrics::count<metrics::Metric::SmtpRefusals>(listener.name, reply.reason);
     auto executor = socket.get_executor();
     asio::co_spawn(
         executor,
@@ -131,6 +134,7 @@ asio::awaitable<void> accept_loop(BoundListener& listener, AcceptContext& ctx) {
                    refusal_reply(admission.refusal, ip, ctx.tracker));
             continue;
         }
+        metrics::count<metrics::Metric::ConnectionsAccepted>(listener.name);
         net::ConnectionInfo info{next_session_id(), ip, remote.port(), listener.name};
         bool plaintext_auth = ctx.plaintext_auth_on_loopback && is_loopback(remote);
         asio::co_spawn(

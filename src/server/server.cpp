@@ -18,6 +18,7 @@
 #include "auth/scram_crypto.hpp"
 #include "base/log.hpp"
 #include "delivery/local_delivery.hpp"
+#include "metrics/metrics.hpp"
 #include "net/endpoint.hpp"
 #include "server/http_routes.hpp"
 #include "server/listeners.hpp"
@@ -156,6 +157,23 @@ void print_banner(const std::vector<BoundListener>& listeners, const config::Set
     std::fflush(stdout);
 }
 
+// The gauges /metrics reads at each scrape; sampled from here on while the handles live (they go
+// before the spool and the tracker do).
+std::vector<metrics::SampleHandle> sample_gauges(const spool::Spool& spool,
+                                                 const net::ConnectionTracker& tracker,
+                                                 const std::vector<BoundListener>& listeners) {
+    using metrics::Metric;
+    std::vector<metrics::SampleHandle> handles;
+    handles.push_back(metrics::sample<Metric::SpoolMessages>(
+        [&spool] { return static_cast<std::int64_t>(spool.stats().pending); }));
+    handles.push_back(metrics::sample<Metric::SpoolBytes>(
+        [&spool] { return static_cast<std::int64_t>(spool.stats().bytes_on_disk); }));
+    handles.push_back(metrics::sample<Metric::ConnectionsOpen>(
+        [&tracker] { return static_cast<std::int64_t>(tracker.active()); }));
+    for (const auto& l : listeners) metrics::show_listener(l.name);
+    return handles;
+}
+
 }  // namespace
 
 int run(const config::Settings& settings, directory::Directory& directory) {
@@ -225,7 +243,7 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery.start();
 
     asio::thread_pool blocking(2);
-    // Autoconfig (and later /metrics): its handlers read the directory, so they run on `blocking`.
+    // Autoconfig and /metrics: their handlers read the directory, so they run on `blocking`.
     auto http = start_http(settings, io, tls, directory, blocking);
     if (!http) {
         std::fprintf(stderr, "mailwarden: %s\n", http.error().c_str());
@@ -265,6 +283,7 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     SmtpBackendImpl backend(directory, **spool, blocking, password_checks, failures,
                             std::move(*trusted), std::move(refusals));
     net::ConnectionTracker tracker(settings.max_connections, settings.max_connections_per_ip);
+    const auto gauges = sample_gauges(**spool, tracker, *listeners);
     std::atomic<bool> stopping{false};
     AcceptContext accept_ctx{
         io, tracker, backend, stopping, tls, failures, settings.auth_plaintext_on_loopback};

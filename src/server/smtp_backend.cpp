@@ -12,6 +12,7 @@
 #include "auth/password_hash.hpp"
 #include "base/log.hpp"
 #include "delivery/maildir.hpp"
+#include "metrics/metrics.hpp"
 #include "net/offload.hpp"
 #include "policy/credentials.hpp"
 #include "policy/relay.hpp"
@@ -40,6 +41,16 @@ awaitable<spool::CommitOutcome> async_commit(spool::Spool& spool, spool::Envelop
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                             void(spool::CommitOutcome)>(std::move(initiate),
                                                                         asio::use_awaitable);
+}
+
+// One count per credential check at /metrics (AuthAttempts); the result follows from the cause
+// the log line names: none is ok, directory_error is the server's error, the rest failed.
+void count_auth(const net::ConnectionInfo& info, std::string_view mechanism,
+                std::string_view cause) {
+    const std::string_view result = cause == "none"              ? "ok"
+                                    : cause == "directory_error" ? "error"
+                                                                 : "failed";
+    metrics::count<metrics::Metric::AuthAttempts>(info.listener, mechanism, result, cause);
 }
 
 }  // namespace
@@ -111,6 +122,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
             "session={} ip={} listener={} event=auth reason=ip_banned user={} until=\"{}\"",
             info.session_id, info.peer_ip, info.listener, log::safe(request.username, 100),
             format_utc(*until));
+        count_auth(info, request.mechanism, "ip_banned");
         co_return smtp::AuthVerdict{
             smtp::AuthVerdict::Kind::Banned, {}, format_utc(*until), {}, "ip_banned"};
     }
@@ -136,6 +148,11 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::verify_credentials(smtp::VerifyCr
                  ok      ? ""
                  : known ? " reason=auth_failed cause=wrong_password"
                          : " reason=auth_failed cause=unknown_user");
+    count_auth(info, request.mechanism,
+               ok                                                  ? "none"
+               : verdict.kind == smtp::AuthVerdict::Kind::TempFail ? "directory_error"
+               : known                                             ? "wrong_password"
+                                                                   : "unknown_user");
     if (ok) {
         failures_.record_success(info.peer_ip, request.username);
         co_return verdict;
@@ -194,6 +211,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::lookup_scram(smtp::LookupScramCre
             "user={} until=\"{}\"",
             info.session_id, info.peer_ip, info.listener, log::safe(request.username, 100),
             format_utc(*until));
+        count_auth(info, "SCRAM-SHA-256", "ip_banned");
         co_return smtp::ScramCredentialsVerdict{
             smtp::ScramCredentialsVerdict::Kind::Banned, {}, {}, {}, format_utc(*until)};
     }
@@ -207,6 +225,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::lookup_scram(smtp::LookupScramCre
         spdlog::error("session={} event=directory_error error=\"{}\"", info.session_id,
                       log::safe(e.what()));
     }
+    count_auth(info, "SCRAM-SHA-256", "directory_error");
     co_return smtp::ScramCredentialsVerdict{};  // TempFail: 454 4.7.0
 }
 
@@ -221,6 +240,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::scram_proof_checked(
         info.session_id, info.peer_ip, info.listener, log::safe(result.username, 100),
         ok ? "ok" : "failed",
         ok ? "" : " reason=auth_failed cause=", ok ? "" : log::safe(result.failure_cause, 40));
+    count_auth(info, "SCRAM-SHA-256", ok ? std::string_view("none") : result.failure_cause);
     if (ok) {
         failures_.record_success(info.peer_ip, result.username);
         co_return smtp::AuthVerdict{smtp::AuthVerdict::Kind::Ok, result.login, {}, {}, {}};
@@ -424,6 +444,7 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::commit(smtp::CommitMessage messag
     spdlog::info("session={} ip={} event=queued id={} from=<{}> nrcpt={} size={}", info.session_id,
                  info.peer_ip, outcome.queue_id, from, rcpts, size);
     if (!login.empty()) send_rate_.record(login, std::chrono::system_clock::now());
+    metrics::count<metrics::Metric::MessagesAccepted>(info.listener);
     co_return smtp::CommitVerdict{true, outcome.queue_id};
 }
 

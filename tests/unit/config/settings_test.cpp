@@ -87,6 +87,8 @@ max_tracked_clients = 26
 max_tracked_accounts = 27
 [relay]
 trusted_networks = ["127.0.0.5/32", "fd00::/8"]
+[metrics]
+allowed_networks = ["192.0.2.0/24"]
 [outbound]
 dns_servers = ["127.0.0.1:5353", "[::1]:53"]
 mx_port = 2525
@@ -168,6 +170,7 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.ban_policy.max_tracked_ips, 26u);
     EXPECT_EQ(s.ban_policy.max_tracked_accounts, 27u);
     EXPECT_EQ(s.relay_trusted_networks, (std::vector<std::string>{"127.0.0.5/32", "fd00::/8"}));
+    EXPECT_EQ(s.metrics_allowed_networks, std::vector<std::string>{"192.0.2.0/24"});
     ASSERT_EQ(s.listeners.size(), 3u);
     EXPECT_EQ(s.listeners[0].addresses, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
     EXPECT_EQ(s.listeners[1].addresses, std::vector<std::string>{"localhost:587"});
