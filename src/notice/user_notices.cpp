@@ -123,15 +123,17 @@ void UserNotices::offer(Refusal refusal) {
     Key key{lower_ascii(refusal.account), refusal.cause};
     // One entry per (account, cause) in the queue and per interval in memory: a thousand wrong
     // passwords in a minute cost one notice, one lookup and one claim.
-    if (recently_claimed(key, refusal.when)) {
+    bool repeated = recently_claimed(key, refusal.when);
+    for (const auto& queued : queue_)
+        repeated = repeated ||
+                   (queued.cause == refusal.cause && lower_ascii(queued.account) == key.first);
+    if (repeated) {
         ++stats_.repeated;
+        lk.unlock();
+        spdlog::debug("event=notice_skipped account={} cause={} ref={} reason=already_sent",
+                      log::safe(refusal.account), log::safe(refusal.cause), log::safe(refusal.ref));
         return;
     }
-    for (const auto& queued : queue_)
-        if (queued.cause == refusal.cause && lower_ascii(queued.account) == key.first) {
-            ++stats_.repeated;
-            return;
-        }
     if (queue_.size() >= options_.max_queued) {
         ++stats_.dropped;
         lk.unlock();
