@@ -32,9 +32,10 @@ bool is_control(unsigned char c) {
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) return 1;
-    std::size_t len = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3
-                                             : b >= 0xF0 && b <= 0xF4   ? 4
-                                                                        : 0;
+    std::size_t len = b >= 0xC2 && b <= 0xDF   ? 2
+                      : b >= 0xE0 && b <= 0xEF ? 3
+                      : b >= 0xF0 && b <= 0xF4 ? 4
+                                               : 0;
     if (len == 0 || i + len > s.size()) return 0;
     for (std::size_t k = 1; k < len; ++k)
         if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
@@ -66,7 +67,8 @@ std::string printable(std::string_view s, std::size_t max = kMaxValue) {
 }
 
 bool is_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 bool is_host_name(std::string_view s) {
@@ -104,8 +106,8 @@ bool is_ip(std::string_view s) {
 
 bool is_ref(std::string_view s) {
     return s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_';
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_';
            });
 }
 
@@ -135,8 +137,8 @@ std::string utc_offset_text(std::chrono::seconds offset) {
     char sign = minutes < 0 ? '-' : '+';
     minutes = minutes < 0 ? -minutes : minutes;
     char buf[48];
-    std::snprintf(buf, sizeof buf, "UTC%c%02lld:%02lld", sign,
-                  static_cast<long long>(minutes / 60), static_cast<long long>(minutes % 60));
+    std::snprintf(buf, sizeof buf, "UTC%c%02lld:%02lld", sign, static_cast<long long>(minutes / 60),
+                  static_cast<long long>(minutes % 60));
     return buf;
 }
 
@@ -311,6 +313,7 @@ struct CauseText {
     std::string subject;
     std::string summary;  // the first paragraph: what happened and what it means
     std::string what;     // the "What" row
+    std::string until;    // a "Blocked until" row when not empty
     std::string fix;      // "What to do" when it was the reader
     std::string not_you;  // when it was not
 };
@@ -329,6 +332,7 @@ CauseText auth_failed_text(const Values& v) {
                 " with a wrong password, so the server refused it. If the program was trying "
                 "to send a message, that message was not sent.",
             "Sign-in with a wrong password",
+            "",
             "If this was you (for example, you changed your password recently, or set up a new "
             "phone or computer): open the account settings of your mail program, go to the "
             "outgoing mail server (SMTP) settings and enter your current password. Check that "
@@ -349,8 +353,10 @@ CauseText wrong_port_text(const Values& v) {
     return {"Message not sent: wrong outgoing server settings in your mail program",
             "Your mail program tried to send a message from " + v.account + to +
                 " without signing in, through the port of this server that is only for mail "
-                "between servers. So the message was refused and NOT sent." + use,
+                "between servers. So the message was refused and NOT sent." +
+                use,
             "A message sent without signing in",
+            "",
             "Change the outgoing mail server (SMTP) settings of your mail program to exactly "
             "the settings below: above all, turn on authentication (signing in) and change the "
             "port. Then send the message again; it is probably still in your Outbox or Drafts.",
@@ -369,6 +375,7 @@ CauseText sender_not_owned_text(const Values& v) {
                 ". Your account may not send as that address, so the message was refused and "
                 "NOT sent.",
             "A message with the sender address " + sender,
+            "",
             "In your mail program, choose " + v.account +
                 " as the sender (the \"From\" of the message) and send the message again; it is "
                 "probably still in your Outbox or Drafts. Most programs let you choose the "
@@ -387,13 +394,14 @@ CauseText ip_banned_text(const Values& v) {
     bool plain = is_ascii(v.detail) && v.detail.size() <= 24;
     return {"Sending blocked " + (plain ? until : std::string("for a while")) +
                 " after wrong passwords",
-            "After too many sign-in attempts with a wrong password, the last one as " +
-                v.account + ", this server blocked the IP address " + v.ip + " " + until +
+            "After too many sign-in attempts with a wrong password, the last one as " + v.account +
+                ", this server blocked the IP address " + v.ip + " " + until +
                 ". Meanwhile every mail program connecting from that address is refused, even "
                 "with the right password, and its messages are not sent. (The IP address is "
                 "the address of your internet connection: everyone on the same home or office "
                 "network shares it.)",
-            "Connections from " + v.ip + ", blocked " + until,
+            "Every connection from " + v.ip,
+            v.detail,
             "First correct the password in the outgoing mail server (SMTP) settings of your "
             "mail program, with the settings below; otherwise the block starts again. Then wait "
             "until the block ends and send your message again. Restarting the mail program does "
@@ -407,10 +415,14 @@ CauseText ip_banned_text(const Values& v) {
 
 CauseText cause_text(Cause cause, const Values& v) {
     switch (cause) {
-        case Cause::AuthFailed: return auth_failed_text(v);
-        case Cause::MailClientWrongPort: return wrong_port_text(v);
-        case Cause::SenderNotOwned: return sender_not_owned_text(v);
-        case Cause::IpBanned: return ip_banned_text(v);
+        case Cause::AuthFailed:
+            return auth_failed_text(v);
+        case Cause::MailClientWrongPort:
+            return wrong_port_text(v);
+        case Cause::SenderNotOwned:
+            return sender_not_owned_text(v);
+        case Cause::IpBanned:
+            return ip_banned_text(v);
     }
     return {};
 }
@@ -445,10 +457,14 @@ std::optional<std::string> check(const Refusal& r, const ServerFacts& server) {
 
 std::string_view reason_key(Cause cause) {
     switch (cause) {
-        case Cause::AuthFailed: return "auth_failed";
-        case Cause::MailClientWrongPort: return "mail_client_wrong_port";
-        case Cause::SenderNotOwned: return "sender_not_owned";
-        case Cause::IpBanned: return "ip_banned";
+        case Cause::AuthFailed:
+            return "auth_failed";
+        case Cause::MailClientWrongPort:
+            return "mail_client_wrong_port";
+        case Cause::SenderNotOwned:
+            return "sender_not_owned";
+        case Cause::IpBanned:
+            return "ip_banned";
     }
     return "";
 }
@@ -473,10 +489,11 @@ Result<Notice, std::string> compose_notice(const Refusal& refusal, const ServerF
                             " about your email account " + v.account + ".");
     add_paragraph(body, t.summary);
     body += "What was refused\r\n";
-    std::vector<Row> facts{{"What", {t.what}},
-                           {"When", when_lines(refusal.when, zone)},
-                           {"From", {"IP address " + v.ip}},
-                           {"Where", {where_text(server, refusal.listener, refusal.tls)}}};
+    std::vector<Row> facts{{"What", {t.what}}};
+    if (!t.until.empty()) facts.push_back({"Blocked until", {t.until}});
+    facts.insert(facts.end(), {{"When", when_lines(refusal.when, zone)},
+                               {"From", {"IP address " + v.ip}},
+                               {"Where", {where_text(server, refusal.listener, refusal.tls)}}});
     if (!v.ref.empty()) facts.push_back({"Reference", {v.ref}});
     add_rows(body, facts);
     body += "What to do\r\n";
@@ -501,11 +518,11 @@ Result<Notice, std::string> compose_notice(const Refusal& refusal, const ServerF
     n.eight_bit = !is_ascii(body);
     const std::string stamp = strftime_text(broken_down(refusal.when, {}), "%Y%m%d%H%M%S");
     char hash[17];
-    std::snprintf(hash, sizeof hash, "%012llx",
-                  static_cast<unsigned long long>(
-                      fnv1a(refusal.account + '\n' + refusal.cause + '\n' + refusal.ip + '\n' +
-                            refusal.ref + '\n' + stamp) >>
-                      16));
+    std::snprintf(
+        hash, sizeof hash, "%012llx",
+        static_cast<unsigned long long>(fnv1a(refusal.account + '\n' + refusal.cause + '\n' +
+                                              refusal.ip + '\n' + refusal.ref + '\n' + stamp) >>
+                                        16));
     std::string headers;
     headers += "Date: " + rfc5322_date(created_at) + "\r\n";
     headers += "From: Mail server <postmaster@" + server.hostname + ">\r\n";
@@ -519,8 +536,8 @@ Result<Notice, std::string> compose_notice(const Refusal& refusal, const ServerF
                (v.ref.empty() ? "" : "; ref=" + v.ref) + "\r\n";
     headers += "MIME-Version: 1.0\r\n";
     headers += "Content-Type: text/plain; charset=utf-8\r\n";
-    headers += std::string("Content-Transfer-Encoding: ") + (n.eight_bit ? "8bit" : "7bit") +
-               "\r\n";
+    headers +=
+        std::string("Content-Transfer-Encoding: ") + (n.eight_bit ? "8bit" : "7bit") + "\r\n";
     n.message = headers + "\r\n" + body;
     return n;
 }
@@ -533,10 +550,10 @@ std::vector<Refusal> example_refusals() {
     const auto when = sys_days{year{2026} / November / 24} + hours{21} + minutes{18} + seconds{5};
     return {
         {"alice@example.org", "auth_failed", when, "203.0.113.7", "submission", true, "K7QF2", ""},
-        {"alice@example.org", "mail_client_wrong_port", when, "198.51.100.23", "mx", false,
-         "P3XW9", "bob@example.net"},
-        {"alice@example.org", "sender_not_owned", when, "203.0.113.7", "submissions", true,
-         "M2RD4", "boss@example.org"},
+        {"alice@example.org", "mail_client_wrong_port", when, "198.51.100.23", "mx", false, "P3XW9",
+         "bob@example.net"},
+        {"alice@example.org", "sender_not_owned", when, "203.0.113.7", "submissions", true, "M2RD4",
+         "boss@example.org"},
         {"alice@example.org", "ip_banned", when, "203.0.113.7", "submission", true, "Z8HN6",
          "2026-11-24 21:33 UTC"},
     };

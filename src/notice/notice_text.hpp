@@ -33,12 +33,12 @@ std::optional<Cause> cause_from_reason(std::string_view reason_key);
 
 // What the server offers, as configured: the enabled listeners with their distinct ports.
 struct ListenerFacts {
-    std::string name;                   // "mx", "submission", "submissions"
-    std::vector<std::uint16_t> ports;   // in configuration order, without repeats
+    std::string name;                  // "mx", "submission", "submissions"
+    std::vector<std::uint16_t> ports;  // in configuration order, without repeats
 };
 struct ServerFacts {
-    std::string hostname;                 // the `hostname` setting: what clients connect to
-    std::vector<ListenerFacts> listeners;  // enabled listeners only
+    std::string hostname;                      // the `hostname` setting: what clients connect to
+    std::vector<ListenerFacts> listeners;      // enabled listeners only
     std::chrono::seconds repeat_after{86400};  // notices.interval: "at most one per day"
 };
 
@@ -51,8 +51,8 @@ struct ServerZone {
 struct Notice {
     std::string envelope_recipient;  // the account
     std::string subject;
-    std::string body;     // the text part, CRLF line ends
-    std::string message;  // the whole RFC 5322 message, CRLF, every line <= 998 octets
+    std::string body;        // the text part, CRLF line ends
+    std::string message;     // the whole RFC 5322 message, CRLF, every line <= 998 octets
     bool eight_bit = false;  // the body holds UTF-8 (from a value): BODY=8BITMIME
     bool smtputf8 = false;   // the account's address is not ASCII (raw in To:)
 };

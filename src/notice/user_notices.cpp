@@ -125,8 +125,8 @@ void UserNotices::offer(Refusal refusal) {
     // passwords in a minute cost one notice, one lookup and one claim.
     bool repeated = recently_claimed(key, refusal.when);
     for (const auto& queued : queue_)
-        repeated = repeated ||
-                   (queued.cause == refusal.cause && lower_ascii(queued.account) == key.first);
+        repeated =
+            repeated || (queued.cause == refusal.cause && lower_ascii(queued.account) == key.first);
     if (repeated) {
         ++stats_.repeated;
         lk.unlock();
@@ -207,9 +207,9 @@ void UserNotices::handle(const Refusal& refusal) {
         spool::Envelope envelope;
         envelope.sender = "";  // like a DSN: an automatic message is never answered by another
         envelope.recipients = {notice->envelope_recipient};
-        envelope.received_at = std::chrono::duration_cast<std::chrono::seconds>(
-                                   Clock::now().time_since_epoch())
-                                   .count();
+        envelope.received_at =
+            std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
+                .count();
         envelope.helo = options_.server.hostname;
         envelope.peer_ip = "127.0.0.1";
         envelope.protocol = "local";

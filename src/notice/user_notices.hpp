@@ -31,10 +31,10 @@
 namespace mw::notice {
 
 struct UserNoticesOptions {
-    bool enabled = true;                  // notices.enabled
-    ServerFacts server;                   // host name, listeners, and notices.interval
-    std::filesystem::path store_file;     // DATA_DIR/notices.sqlite3
-    std::size_t max_queued = 256;         // refusals waiting for the worker; more are dropped
+    bool enabled = true;               // notices.enabled
+    ServerFacts server;                // host name, listeners, and notices.interval
+    std::filesystem::path store_file;  // DATA_DIR/notices.sqlite3
+    std::size_t max_queued = 256;      // refusals waiting for the worker; more are dropped
 };
 
 // The options the settings imply: the enabled listeners and their ports, the host name and

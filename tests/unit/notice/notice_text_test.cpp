@@ -28,8 +28,14 @@ ServerFacts server() {
 const ServerZone kCet{seconds(3600), "CET"};
 
 Refusal refusal(std::string cause, std::string listener = "submission", std::string detail = "") {
-    return {"alice@example.org", std::move(cause), kWhen,       "203.0.113.7",
-            std::move(listener), true,             "K7QF2",     std::move(detail)};
+    return {"alice@example.org",
+            std::move(cause),
+            kWhen,
+            "203.0.113.7",
+            std::move(listener),
+            true,
+            "K7QF2",
+            std::move(detail)};
 }
 
 Notice compose(const Refusal& r, const ServerFacts& s = server(), const ServerZone& z = kCet) {
@@ -45,9 +51,12 @@ std::string headers_of(const std::string& message) {
 std::string field(const std::string& message, const std::string& name) {
     auto h = headers_of(message);
     auto at = h.find("\r\n" + name + ": ");
-    if (h.rfind(name + ": ", 0) == 0) at = 0;
-    else if (at == std::string::npos) return "";
-    else at += 2;
+    if (h.rfind(name + ": ", 0) == 0)
+        at = 0;
+    else if (at == std::string::npos)
+        return "";
+    else
+        at += 2;
     auto start = at + name.size() + 2;
     return h.substr(start, h.find("\r\n", start) - start);
 }
@@ -103,7 +112,8 @@ TEST(NoticeMessage, LinesEndInCrlfAndStayShort) {
     // RFC 5322 §2.1.1: lines at most 998 octets, SHOULD be at most 78.
     RecordProperty("rfc", "5322 2.1.1");
     for (Cause c : kAllCauses) {
-        auto n = compose(refusal(std::string(reason_key(c)), "submission", "someone@example.net"));
+        auto detail = c == Cause::IpBanned ? "2026-11-24 21:33 UTC" : "someone@example.net";
+        auto n = compose(refusal(std::string(reason_key(c)), "submission", detail));
         std::size_t pos = 0, lines = 0;
         while (pos < n.message.size()) {
             auto end = n.message.find("\r\n", pos);
@@ -133,8 +143,7 @@ TEST(NoticeFacts, ServerOnUtcShowsOneTimeAndAZoneWestOfUtcHasAMinusSign) {
     auto utc = compose(refusal("auth_failed"), server(), ServerZone{seconds(0), "UTC"});
     EXPECT_EQ(utc.body.find("server time"), std::string::npos) << utc.body;
     auto west = compose(refusal("auth_failed"), server(), ServerZone{-hours(5) - minutes(30), ""});
-    EXPECT_NE(west.body.find("= 15:48:05 server time (UTC-05:30)"), std::string::npos)
-        << west.body;
+    EXPECT_NE(west.body.find("= 15:48:05 server time (UTC-05:30)"), std::string::npos) << west.body;
     // Past midnight in the server's zone: the date is shown too.
     auto east = compose(refusal("auth_failed"), server(), ServerZone{hours(4), "GST"});
     EXPECT_NE(east.body.find("= Wed 25 Nov 2026, 01:18:05 server time (GST, UTC+04:00)"),
@@ -196,6 +205,8 @@ TEST(NoticeCauses, EachCauseHasItsOwnSubjectAndAdvice) {
     EXPECT_NE(flat(ban.body).find("blocked the IP address 203.0.113.7 until 2026-11-24 21:33 UTC"),
               std::string::npos)
         << ban.body;
+    EXPECT_EQ(row(ban.body, "Blocked until"), "2026-11-24 21:33 UTC");
+    EXPECT_EQ(row(auth.body, "Blocked until"), "");
     EXPECT_EQ(field(ban.message, "Subject"),
               "Sending blocked until 2026-11-24 21:33 UTC after wrong passwords");
     std::set<std::string> subjects;
@@ -218,8 +229,9 @@ TEST(NoticeCauses, TheIntervalIsNamedInTheClosingNote) {
     EXPECT_NE(compose(refusal("auth_failed")).body.find("one message like this per day"),
               std::string::npos);
     facts.repeat_after = hours(12);
-    EXPECT_NE(compose(refusal("auth_failed"), facts).body.find("one message like this per 12 hours"),
-              std::string::npos);
+    EXPECT_NE(
+        compose(refusal("auth_failed"), facts).body.find("one message like this per 12 hours"),
+        std::string::npos);
 }
 
 TEST(NoticeSafety, ClientValuesCannotAddHeaderFieldsOrLines) {
@@ -231,8 +243,7 @@ TEST(NoticeSafety, ClientValuesCannotAddHeaderFieldsOrLines) {
     EXPECT_NE(n.body.find("evil@example.net  Bcc: victim@example.net"), std::string::npos)
         << n.body;
     auto ban = compose(refusal("ip_banned", "submission", std::string(500, 'x')));
-    EXPECT_EQ(field(ban.message, "Subject"),
-              "Sending blocked for a while after wrong passwords");
+    EXPECT_EQ(field(ban.message, "Subject"), "Sending blocked for a while after wrong passwords");
 }
 
 TEST(NoticeSafety, BadInputIsRefusedWithItsName) {
@@ -264,7 +275,9 @@ TEST(NoticeMessage, AUtf8AccountAsksForSmtputf8AndAUtf8DetailFor8bit) {
     // RFC 6532 §3.2: UTF-8 in header fields; the envelope then needs SMTPUTF8 (RFC 6531).
     RecordProperty("rfc", "6532 3.2; 6531");
     auto r = refusal("sender_not_owned", "submission", "j\xc3\xb6rg@example.org");
-    r.account = "z\xc3\xbc" "rich@example.org";
+    r.account =
+        "z\xc3\xbc"
+        "rich@example.org";
     auto n = compose(r);
     EXPECT_TRUE(n.smtputf8);
     EXPECT_TRUE(n.eight_bit);

@@ -90,8 +90,10 @@ struct Server {
 
 Refusal refusal(std::string cause, std::string ref = "K7QF2",
                 std::string account = "alice@example.org") {
-    return {std::move(account), std::move(cause), Clock::now(), "203.0.113.7", "submission",
-            true,               std::move(ref),   ""};
+    return {std::move(account), std::move(cause),
+            Clock::now(),       "203.0.113.7",
+            "submission",       true,
+            std::move(ref),     ""};
 }
 
 TEST(UserNotices, ManyRefusalsAtOnceGiveOneNoticeInTheMaildir) {
