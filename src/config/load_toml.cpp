@@ -247,6 +247,12 @@ std::optional<std::string> check_outbound(const Settings& s, const std::string& 
     return std::nullopt;
 }
 
+std::optional<std::string> check_notices(const Settings& s, const std::string& label) {
+    if (auto d = spool::parse_duration(s.notices.interval); !d)
+        return label + ": notices.interval: " + d.error();
+    return std::nullopt;
+}
+
 std::string this_host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
@@ -304,6 +310,7 @@ Result<Settings, std::string> load_settings(const std::optional<fs::path>& file,
         if (auto err = check_listeners(s, label)) return unexpected(*err);
         if (auto err = check_ban_policy(s, label)) return unexpected(*err);
         if (auto err = check_outbound(s, label)) return unexpected(*err);
+        if (auto err = check_notices(s, label)) return unexpected(*err);
     }
     resolve(s, data_dir_override);
     return s;

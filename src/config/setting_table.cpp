@@ -383,6 +383,16 @@ const SettingDef kTable[] = {
      "over HTTPS first.",
      0, 0, "", [](const Settings& s) -> SettingValue { return s.http_tls; },
      [](Settings& s, const SettingValue& v) { s.http_tls = std::get<bool>(v); }},
+    {"notices.enabled", SettingType::Boolean,
+     "Tell a hosted account's owner by mail when their login or message was refused (wrong "
+     "password, wrong port, sender not theirs, IP blocked), with the settings that work.",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.notices.enabled; },
+     [](Settings& s, const SettingValue& v) { s.notices.enabled = std::get<bool>(v); }},
+    {"notices.interval", SettingType::String,
+     "At most one notice per account and cause this often, e.g. \"1d\", \"12h\" (kept across "
+     "restarts).",
+     0, 0, "", [](const Settings& s) -> SettingValue { return s.notices.interval; },
+     [](Settings& s, const SettingValue& v) { s.notices.interval = str(v); }},
     {"listeners.mx.addresses", SettingType::Addresses,
      "MX listener (port 25 in production): mail from other servers to hosted domains.", 0, 0, "",
      get_addresses<kMx>, set_addresses<kMx>},

@@ -46,6 +46,13 @@ struct OutboundSettings {
     std::chrono::seconds timeout_cap{0};  // caps the RFC 5321 timeouts; 0: the RFC values
 };
 
+// Notices to the user (docs/notices.md): after a refusal attributed to a hosted account, one
+// plain-language message in that account's mailbox per cause and interval.
+struct NoticeSettings {
+    bool enabled = true;
+    std::string interval = "1d";  // at most one notice per account and cause this often
+};
+
 struct Settings {
     std::filesystem::path data_dir = "mailwarden-data";
     std::string hostname;  // default: the machine's host name
@@ -91,6 +98,7 @@ struct Settings {
     // HTTP(S) listener for client autoconfiguration (docs/autoconfig.md); empty: no listener.
     std::vector<std::string> http_listen;
     bool http_tls = false;  // HTTPS with the server's certificate (tls.*)
+    NoticeSettings notices;
 };
 
 // The embedded dev default, resolved: data_dir absolute (relative to the working directory),

@@ -21,6 +21,7 @@
 #include "metrics/metrics.hpp"
 #include "net/endpoint.hpp"
 #include "server/http_routes.hpp"
+#include "notice/user_notices.hpp"
 #include "server/listeners.hpp"
 #include "server/outbound.hpp"
 #include "server/smtp_backend.hpp"
@@ -144,6 +145,20 @@ Result<net::TlsFiles, std::string> tls_files(const config::Settings& settings) {
     return files;
 }
 
+// What the notice needs from a decision: the detail its text names for the cause.
+notice::Refusal notice_refusal(const decision::Decision& d, auth::FailureTracker& failures) {
+    notice::Refusal r{d.account, d.cause,          d.when, d.ip,
+                      d.listener, !d.tls.empty(), d.ref,  std::string()};
+    if (d.cause == "sender_not_owned") r.detail = d.subject;  // the sender tried
+    if (d.cause == "ip_banned")
+        if (auto until = failures.check_ip(d.ip)) r.detail = format_utc(*until);
+    // The recipient starts the reply: "<rcpt>: not sent: this port is for mail servers ...".
+    if (d.cause == "mail_client_wrong_port" && d.text.starts_with('<'))
+        if (auto end = d.text.find('>'); end != std::string::npos)
+            r.detail = d.text.substr(1, end - 1);
+    return r;
+}
+
 void print_banner(const std::vector<BoundListener>& listeners, const config::Settings& settings) {
     std::string text = fmt::format("mailwarden {} serving, data directory {}\n", "0.1.0",
                                    settings.data_dir.string());
@@ -242,6 +257,23 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     delivery::LocalDelivery delivery(**spool, delivery_options, fs);
     delivery.start();
 
+    // Notices to the user go through the spool like any mail; their store is opened here, before
+    // the ports open, so a damaged file stops the start with its name.
+    auto notice_options = notice::user_notices_options(settings);
+    if (!notice_options) {
+        std::fprintf(stderr, "mailwarden: %s\n", notice_options.error().c_str());
+        return 2;
+    }
+    std::unique_ptr<notice::UserNotices> notices;
+    try {
+        notices = std::make_unique<notice::UserNotices>(std::move(*notice_options), **spool,
+                                                        directory);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mailwarden: %s\n", e.what());
+        return 2;
+    }
+    notices->start();
+
     asio::thread_pool blocking(2);
     // Autoconfig and /metrics: their handlers read the directory, so they run on `blocking`.
     auto http = start_http(settings, io, tls, directory, blocking);
@@ -274,7 +306,11 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     }
     RefusalServices refusals;
     refusals.log = decisions.get();
-    // notices: the user notices hook (issue #5 part 4) sets refusals.on_attributed here.
+    // Issue #5 part 4: a refusal attributed to a hosted account may tell its owner. offer() only
+    // queues, so this is fine on the I/O thread that decided the refusal.
+    refusals.on_attributed = [&notices = *notices, &failures](const decision::Decision& d) {
+        notices.offer(notice_refusal(d, failures));
+    };
     refusals.max_messages_per_hour = settings.max_messages_per_hour;
     refusals.mailbox_quota = settings.mailbox_quota;
     refusals.mail_root = delivery_options.mail_root;
@@ -307,8 +343,10 @@ int run(const config::Settings& settings, directory::Directory& directory) {
     io.contexts.front()->run();
     for (auto& t : workers) t.join();
 
-    // Sessions are gone and their commits answered: let delivery finish the message it holds
-    // (and record it delivered), then close the spool.
+    // Sessions are gone, so nothing offers notices any more: the one in hand reaches the spool
+    // (and is delivered now or after the next start). Then let delivery finish the message it
+    // holds (and record it delivered), then close the spool.
+    notices->stop();
     delivery.stop();
     // Attempts in flight are abandoned: their recipients stay pending in the queue state and are
     // tried again at the next start.

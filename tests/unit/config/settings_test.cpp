@@ -110,6 +110,9 @@ timeout_cap = 5
 [http]
 listen = ["0.0.0.0:443", "[::]:443"]
 tls = true
+[notices]
+enabled = false
+interval = "12h"
 [listeners.mx]
 addresses = ["0.0.0.0:25", "[::]:25"]
 enabled = false
@@ -154,6 +157,8 @@ TEST_F(SettingsFile, EveryKeyCanBeOverridden) {
     EXPECT_EQ(s.outbound.relay_password_file, (dir_ / "relay.pass").string());
     EXPECT_EQ(s.outbound.retry_intervals, "1m,2m");
     EXPECT_EQ(s.outbound.timeout_cap, std::chrono::seconds(5));
+    EXPECT_FALSE(s.notices.enabled);
+    EXPECT_EQ(s.notices.interval, "12h");
     EXPECT_TRUE(s.auth_on_mx);
     EXPECT_TRUE(s.auth_plaintext_on_loopback);
     EXPECT_EQ(s.ban_policy.max_failures, 19u);
