@@ -130,23 +130,37 @@ bool any_connected(const Findings& f) {
 
 CauseVerdict blocked_ip(const Findings& f) {
     CauseVerdict v{Cause::BlockedIp, Verdict::NotChecked, {}, {}};
-    // The same refusal on every port is said once, with the ports that gave it.
-    std::vector<std::pair<std::string, std::vector<std::string>>> refusals;
+    // The same refusal on every port is said once, with the ports that gave it; each reply's
+    // own reference token (mailwarden gives every refusal a new one) is listed, not compared.
+    struct Seen {
+        std::string text;
+        std::vector<std::string> ports, refs;
+    };
+    std::vector<Seen> refusals;
     bool greeted = false;
     for (const PortReport& p : f.ports) {
         if (!p.greeting) continue;
         if (p.greeting->code == 220) greeted = true;
         for (const auto* r : {&p.greeting, &p.auth_reply, &p.mail_reply, &p.rcpt_reply}) {
             if (!*r || !(blocked_reply(**r) || (r == &p.greeting && (*r)->code == 554))) continue;
-            const std::string text = quote(**r);
+            std::string text = (*r)->to_string();
+            const std::string ref = reference_token(**r);
+            if (!ref.empty() && text.ends_with(" ref=" + ref))
+                text.resize(text.size() - ref.size() - 5);
             auto it = std::find_if(refusals.begin(), refusals.end(),
-                                   [&](const auto& entry) { return entry.first == text; });
-            if (it == refusals.end()) it = refusals.insert(refusals.end(), {text, {}});
-            it->second.push_back(port_name(p));
+                                   [&](const Seen& entry) { return entry.text == text; });
+            if (it == refusals.end()) it = refusals.insert(refusals.end(), Seen{text, {}, {}});
+            it->ports.push_back(port_name(p));
+            if (!ref.empty()) it->refs.push_back(ref);
         }
     }
     std::vector<std::string> seen;
-    for (const auto& [text, ports] : refusals) seen.push_back(join(ports, ", ") + " answered " + text);
+    for (const auto& r : refusals)
+        seen.push_back(join(r.ports, ", ") + " answered \"" + r.text + "\"" +
+                       (r.refs.empty() ? std::string()
+                        : r.refs.size() == 1
+                            ? " (support reference " + r.refs.front() + ")"
+                            : " (support references " + join(r.refs, ", ") + ")"));
     if (!seen.empty()) {
         v.verdict = Verdict::Problem;
         v.seen = join(seen, "; ");

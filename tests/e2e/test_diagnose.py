@@ -145,6 +145,8 @@ class DiagnoseAgainstMailwarden(DiagnoseTestCase):
                                    r"\"421 4\.7\.0 127\.0\.0\.1 is temporarily blocked")
         self.assertRegex(r.stdout, r"no port worked: port \d+: refused at connect \(421 4\.7\.0\)")
         self.assertIn("wait for the block to end", r.stdout)
+        # Every refusal carries its own reference token: listed once each, not one line each.
+        self.assertRegex(r.stdout, r"\(support references [0-9A-Z]{5}, [0-9A-Z]{5}, [0-9A-Z]{5}\)")
         self.assertEqual(v["wrong password"], "not checked")
 
     def test_user_who_only_knows_port_25_is_sent_to_the_right_port(self):
