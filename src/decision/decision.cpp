@@ -196,7 +196,7 @@ std::string iso_utc(std::chrono::system_clock::time_point when) {
     std::time_t t = secs.count();
     std::tm tm{};
     ::gmtime_r(&t, &tm);
-    char buf[40];
+    char buf[80];  // room for any int the format could print (-Wformat-truncation)
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(millis));
