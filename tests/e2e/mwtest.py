@@ -57,6 +57,8 @@ class Server:
         self.log_path = os.path.join(workdir, "server.log")
         self.stdout_path = os.path.join(workdir, "server.out")
         h = f"[{host}]" if ":" in host else host
+        # The server opens the HTTP listener after the SMTP ones: start() waits for both.
+        self.wait_for_http = "[http]" not in extra_config
         with open(self.config_path, "w") as f:
             f.write(f'data_dir = "{self.data_dir}"\nhostname = "mx.test.invalid"\n\n'
                     f'[log]\nlevel = "debug"\nfile = "{self.log_path}"\n\n'
@@ -90,7 +92,8 @@ class Server:
         self.out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen([BINARY, "serve", "--config", self.config_path],
                                      stdout=self.out, stderr=subprocess.STDOUT)
-        if not wait_for_port(self.host, self.mx_port):
+        if not wait_for_port(self.host, self.mx_port) or (
+                self.wait_for_http and not wait_for_port(self.host, self.http_port)):
             self.stop()
             raise AssertionError("server did not start listening:\n" + self.output())
 
