@@ -267,21 +267,10 @@ Result<std::unique_ptr<HttpListener>, std::string> HttpListener::bind(
     state->router = std::move(router);
     state->options = std::move(options);
     for (const auto& address : addresses) {
-        auto endpoint = net::parse_endpoint(address);
-        if (!endpoint) return mw::unexpected("http.listen: " + endpoint.error());
-        auto acceptor = std::make_unique<tcp::acceptor>(io);
-        error_code ec;
-        acceptor->open(endpoint->protocol(), ec);
-        if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec && endpoint->address().is_v6() && !endpoint->address().is_unspecified())
-            acceptor->set_option(asio::ip::v6_only(true), ec);
-        if (!ec) acceptor->bind(*endpoint, ec);
-        if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-        if (ec)
-            return mw::unexpected(
-                fmt::format("cannot listen on {} for http: {}", address, ec.message()));
+        auto acceptor = net::listen_on(io, address, "http");
+        if (!acceptor) return mw::unexpected("http.listen: " + acceptor.error());
         state->addresses.push_back(address);
-        state->acceptors.push_back(std::move(acceptor));
+        state->acceptors.push_back(std::move(*acceptor));
     }
     return std::unique_ptr<HttpListener>(new HttpListener(std::move(state)));
 }

@@ -1,5 +1,7 @@
 #include "net/endpoint.hpp"
 
+#include <boost/asio/ip/v6_only.hpp>
+
 #include <charconv>
 
 namespace mw::net {
@@ -37,6 +39,25 @@ Result<asio::ip::tcp::endpoint, std::string> parse_endpoint(std::string_view tex
                                   "' is not an IP address");
     }
     return asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(value));
+}
+
+Result<std::unique_ptr<boost::asio::ip::tcp::acceptor>, std::string> listen_on(
+    boost::asio::io_context& io, std::string_view address, std::string_view what) {
+    using boost::asio::ip::tcp;
+    auto endpoint = parse_endpoint(address);
+    if (!endpoint) return mw::unexpected(endpoint.error());
+    auto acceptor = std::make_unique<tcp::acceptor>(io);
+    boost::system::error_code ec;
+    acceptor->open(endpoint->protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && endpoint->address().is_v6() && !endpoint->address().is_unspecified())
+        acceptor->set_option(boost::asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(*endpoint, ec);
+    if (!ec) acceptor->listen(boost::asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return mw::unexpected("cannot listen on " + std::string(address) + " for " +
+                              std::string(what) + ": " + ec.message());
+    return acceptor;
 }
 
 }  // namespace mw::net

@@ -53,19 +53,8 @@ Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Set
     for (const auto& listener : settings.listeners) {
         if (!listener.enabled) continue;
         for (const auto& address : listener.addresses) {
-            auto endpoint = net::parse_endpoint(address);
-            if (!endpoint) return mw::unexpected(endpoint.error());
-            auto acceptor = std::make_unique<tcp::acceptor>(io);
-            boost::system::error_code ec;
-            acceptor->open(endpoint->protocol(), ec);
-            if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-            if (!ec && endpoint->address().is_v6() && !endpoint->address().is_unspecified())
-                acceptor->set_option(asio::ip::v6_only(true), ec);
-            if (!ec) acceptor->bind(*endpoint, ec);
-            if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-            if (ec)
-                return mw::unexpected(fmt::format("cannot listen on {} for {}: {}", address,
-                                                  listener.name, ec.message()));
+            auto acceptor = net::listen_on(io, address, listener.name);
+            if (!acceptor) return mw::unexpected(acceptor.error());
             smtp::SessionConfig session;
             session.listener = listener.kind;
             session.hostname = settings.hostname;
@@ -73,7 +62,8 @@ Result<std::vector<BoundListener>, std::string> bind_listeners(const config::Set
             session.tls_on_connect = listener.kind == smtp::ListenerKind::Submissions;
             session.auth_on_mx = settings.auth_on_mx;
             session.scram_crypto = scram_crypto;
-            bound.push_back(BoundListener{listener.name, address, session, std::move(acceptor)});
+            bound.push_back(
+                BoundListener{listener.name, address, session, std::move(*acceptor)});
         }
     }
     if (bound.empty())
