@@ -319,10 +319,22 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
         auto decision = co_await net::offload(blocking_, decide);
         auto verdict = policy::to_verdict(decision);
         auto refine = [this, &check, &info, &verdict] {
-            refine_recipient_verdict(check, info.listener, verdict);
+            refine_recipient_verdict(check, verdict);
             return true;  // offload() needs a value
         };
         co_await net::offload(blocking_, refine);
+        // (g++ 12: the awaited value is named first, never awaited inside a condition.)
+        const bool forgotten = co_await forgotten_domain(check, info, verdict);
+        if (forgotten) {
+            verdict.kind = smtp::RecipientVerdict::Kind::DomainNotHosted;
+            spdlog::warn(
+                "session={} event=admin_alert reason=domain_not_hosted domain={} rcpt={} "
+                "note=\"the domain's MX points to {} but it is not set up here: mailwarden "
+                "domain add {}\"",
+                info.session_id, log::safe(check.mailbox.domain, 100),
+                log::safe(check.mailbox.address(), 100), refusals_.hostname,
+                log::safe(check.mailbox.domain, 100));
+        }
         if (decision.via_trusted_network)
             spdlog::info(
                 "session={} ip={} listener={} event=relay_allowed reason=trusted_network rcpt={}",
@@ -340,7 +352,6 @@ awaitable<smtp::EffectResult> SmtpBackendImpl::check_recipient(smtp::CheckRecipi
 }
 
 void SmtpBackendImpl::refine_recipient_verdict(const smtp::CheckRecipient& check,
-                                               const std::string& listener,
                                                smtp::RecipientVerdict& verdict) {
     using Kind = smtp::RecipientVerdict::Kind;
     if (verdict.kind == Kind::NotLocal && check.login.empty()) {
@@ -350,19 +361,6 @@ void SmtpBackendImpl::refine_recipient_verdict(const smtp::CheckRecipient& check
         if (at != std::string::npos && directory_.is_local_domain(check.sender.substr(at + 1))) {
             verdict.sender_hosted = true;
             if (auto user = directory_.find_user(check.sender)) verdict.sender_account = user->address;
-            return;
-        }
-        // Otherwise a server delivering to a domain whose MX is us, but which nobody set up:
-        // the admin's mistake, not the sender's; the sender retries (451 4.3.5) meanwhile.
-        const std::string& domain = check.mailbox.domain;
-        if (listener == "mx" && !domain.empty() && domain.front() != '[' &&
-            mx_points_here(domain)) {
-            verdict.kind = Kind::DomainNotHosted;
-            spdlog::warn(
-                "event=admin_alert reason=domain_not_hosted domain={} rcpt={} note=\"the "
-                "domain's MX points to {} but it is not set up here: mailwarden domain add {}\"",
-                log::safe(domain, 100), log::safe(check.mailbox.address(), 100),
-                refusals_.hostname, log::safe(domain, 100));
         }
         return;
     }
@@ -381,40 +379,61 @@ void SmtpBackendImpl::refine_recipient_verdict(const smtp::CheckRecipient& check
     }
 }
 
-bool SmtpBackendImpl::mx_points_here(const std::string& domain_in) {
-    if (!refusals_.resolver || refusals_.hostname.empty()) return false;
-    std::string domain = domain_in;
-    for (char& c : domain)
+namespace {
+
+std::string lower_ascii(std::string s) {
+    for (char& c : s)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+}  // namespace
+
+awaitable<bool> SmtpBackendImpl::forgotten_domain(const smtp::CheckRecipient& check,
+                                                  const net::ConnectionInfo& info,
+                                                  const smtp::RecipientVerdict& verdict) {
+    // A server (not a mail client: sender_hosted) delivering to a domain whose MX is us, but
+    // which nobody set up: the admin's mistake, not the sender's, so 451 4.3.5 and an alert.
+    if (verdict.kind != smtp::RecipientVerdict::Kind::NotLocal || !check.login.empty() ||
+        verdict.sender_hosted || info.listener != "mx" || !refusals_.resolver ||
+        refusals_.hostname.empty() || check.mailbox.domain.empty() ||
+        check.mailbox.domain.front() == '[')
+        co_return false;
+    const std::string domain = lower_ascii(check.mailbox.domain);
     const auto now = std::chrono::steady_clock::now();
     {
         std::lock_guard lock(mx_cache_mu_);
         auto it = mx_cache_.find(domain);
-        if (it != mx_cache_.end() && it->second.expires > now) return it->second.here;
+        if (it != mx_cache_.end() && it->second.expires > now) co_return it->second.here;
         if (mx_cache_.size() >= 10'000) mx_cache_.clear();  // bounded; refilled on demand
     }
+    // The lookup runs on the resolver's thread; this coroutine only polls its future on a
+    // timer, so a slow DNS server holds neither an I/O thread nor a blocking-pool thread.
     auto answer = refusals_.resolver->resolve_destination(domain);
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    for (int i = 0; i < 120; ++i) {  // at most 3 s
+        if (answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready) break;
+        tick.expires_after(std::chrono::milliseconds(25));
+        boost::system::error_code ec;
+        co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
     bool here = false;
     auto ttl = std::chrono::minutes(1);
-    if (answer.wait_for(std::chrono::seconds(3)) == std::future_status::ready) {
+    if (answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         auto result = answer.get();
         if (result) {
             ttl = std::chrono::minutes(10);
+            const std::string ours = lower_ascii(refusals_.hostname);
             for (const auto& host : result->hosts) {
-                std::string name = host.name;
+                std::string name = lower_ascii(host.name);
                 if (!name.empty() && name.back() == '.') name.pop_back();
-                for (char& c : name)
-                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-                std::string ours = refusals_.hostname;
-                for (char& c : ours)
-                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
                 if (!result->implicit_mx && name == ours) here = true;
             }
         }
     }
     std::lock_guard lock(mx_cache_mu_);
     mx_cache_[domain] = MxVerdict{here, now + ttl};
-    return here;
+    co_return here;
 }
 
 awaitable<smtp::EffectResult> SmtpBackendImpl::commit(smtp::CommitMessage message,

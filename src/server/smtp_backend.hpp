@@ -75,11 +75,13 @@ private:
     boost::asio::awaitable<smtp::EffectResult> commit(smtp::CommitMessage message,
                                                       const net::ConnectionInfo& info);
     // Blocking (directory, Maildir sizes): the port-25 detector and mailbox.quota.
-    void refine_recipient_verdict(const smtp::CheckRecipient& check, const std::string& listener,
+    void refine_recipient_verdict(const smtp::CheckRecipient& check,
                                   smtp::RecipientVerdict& verdict);
-    // Does the domain's MX point at this host? Cached (10 min; 1 min when DNS failed), waits
-    // at most 3 s. Blocking.
-    bool mx_points_here(const std::string& domain);
+    // An unauthenticated relay refusal on MX for a domain whose MX points at this host
+    // (server.hostname)? Cached (10 min; 1 min when DNS failed); waits at most 3 s, on a timer.
+    boost::asio::awaitable<bool> forgotten_domain(const smtp::CheckRecipient& check,
+                                                  const net::ConnectionInfo& info,
+                                                  const smtp::RecipientVerdict& verdict);
 
     directory::Directory& directory_;
     spool::Spool& spool_;
