@@ -3,6 +3,7 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace mw::log {
@@ -19,7 +20,10 @@ void init(std::string_view level, const std::string& file) {
         logger = spdlog::basic_logger_mt("mailwarden", file);
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
     logger->set_level(lvl);
-    logger->flush_on(spdlog::level::info);
+    // Every line at the chosen level reaches the file at once: with "debug", a debug line
+    // written last (e.g. by a worker thread) must not wait in the buffer for the next info
+    // line, or whoever reads the log (tests, `tail -f`) never sees it.
+    logger->flush_on(std::min(lvl, spdlog::level::info));
     spdlog::set_default_logger(logger);
 }
 
